@@ -1,0 +1,5 @@
+import { pruneExpiredSessionsJob } from './prune-expired-sessions.js';
+import type { JobDefinition } from './types.js';
+
+/** Every job the worker runs. Add a job by adding its file here. */
+export const jobDefinitions: JobDefinition[] = [pruneExpiredSessionsJob];

@@ -1,0 +1,18 @@
+import type { Agenda } from 'agenda';
+import type { Db } from '../src/db/knex.js';
+import type { Clock } from '../src/lib/clock.js';
+import type { Logger } from '../src/lib/logger.js';
+
+/** What every job may use; built by deps.ts like everything else. */
+export interface JobContext {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface JobDefinition {
+  name: string;
+  /** Recurring schedule (human interval or cron); absent for jobs only queued on demand. */
+  every?: string;
+  define(agenda: Agenda, ctx: JobContext): void;
+}

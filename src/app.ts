@@ -1,0 +1,90 @@
+import compression from 'compression';
+import express, { type Express, type Request } from 'express';
+import type session from 'express-session';
+import type { Config } from './config.js';
+import { createHealthController } from './controllers/health.js';
+import { createProductsApiController } from './controllers/products.js';
+import { createShopController } from './controllers/shop.js';
+import type { Db } from './db/knex.js';
+import { createAssetUrl } from './lib/assets.js';
+import type { Logger } from './lib/logger.js';
+import { formatINR } from './lib/money.js';
+import { publicDir, viewsDir } from './lib/paths.js';
+import { csrfProtection } from './middleware/csrf.js';
+import { errorHandler, notFound } from './middleware/errors.js';
+import { requestLogger } from './middleware/request-logger.js';
+import { securityHeaders } from './middleware/security.js';
+import { sessionMiddleware } from './middleware/session.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { productsApiRoutes } from './routes/products.js';
+import { shopRoutes } from './routes/shop.js';
+import type { CatalogService } from './services/catalog-service.js';
+
+/** Everything the web app needs, built by deps.ts (or by a test). */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  sessionStore: session.Store;
+  services: { catalog: CatalogService };
+  /** Called for unexpected (500) errors; the alerts feature sends them to Discord/Slack. */
+  reportError?: (err: unknown, req: Request) => void;
+}
+
+/** Builds the Express app. Does no I/O itself: every connection lives in deps. */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const app = express();
+
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', viewsDir);
+  app.set('query parser', 'simple');
+  app.disable('x-powered-by');
+  if (config.isProduction) app.enable('view cache');
+
+  app.locals.storeName = config.storeName;
+  app.locals.formatINR = formatINR;
+  app.locals.asset = createAssetUrl(publicDir);
+  app.locals.year = new Date().getFullYear();
+
+  app.use(requestLogger(logger));
+  app.use(securityHeaders({ isProduction: config.isProduction }));
+  app.use(compression());
+  app.use(
+    express.static(publicDir, {
+      index: false,
+      setHeaders(res) {
+        // Versioned URLs (?v=hash from asset()) never change; others may, so keep them briefly.
+        const versioned = typeof res.req.query.v === 'string';
+        res.setHeader('Cache-Control', versioned ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
+      },
+    }),
+  );
+  app.use(healthRoutes(createHealthController({ db: deps.db })));
+
+  app.use(express.json({ limit: '100kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 100 }));
+  app.use(
+    sessionMiddleware(deps.sessionStore, {
+      secret: config.sessionSecret,
+      idleMs: config.sessionIdleMs,
+      secureCookie: config.isProduction,
+    }),
+  );
+  app.use(csrfProtection());
+  app.use((req, res, next) => {
+    res.locals.currentPath = req.path;
+    res.locals.searchQuery = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
+    next();
+  });
+
+  app.use(authRoutes());
+  app.use(productsApiRoutes(createProductsApiController({ catalog: deps.services.catalog })));
+  app.use(shopRoutes(createShopController({ catalog: deps.services.catalog })));
+
+  app.use(notFound);
+  app.use(errorHandler({ logger, showStack: !config.isProduction, onUnexpected: deps.reportError }));
+  return app;
+}

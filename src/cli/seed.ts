@@ -1,0 +1,17 @@
+/** `npm run seed`: migrates, then adds the demo catalog (if the catalog is empty) and the dev admin. */
+import { boot } from '../boot.js';
+import { migrateLatest } from '../db/migrate.js';
+import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
+import { ensureDevAdmin } from '../../seeds/dev-admin.js';
+
+const booted = await boot();
+try {
+  if (booted.config.isProduction) throw new Error('The demo seed never runs in production.');
+  await migrateLatest(booted.deps.db);
+  const added = await seedDemoCatalog(booted.deps.db);
+  console.log(added ? `Added ${added} demo products.` : 'Catalog already has products; demo catalog not added.');
+  const admin = await ensureDevAdmin(booted.deps.db, booted.config.devAdmin);
+  console.log(`Dev admin ${admin}: ${booted.config.devAdmin.email} / ${booted.config.devAdmin.password}`);
+} finally {
+  await booted.shutdown();
+}

@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { rootDir } from './lib/paths.js';
+
+/**
+ * The only reader of process.env. Every setting is parsed and checked here once; the rest of the
+ * code receives the frozen result. A bad or missing production setting stops the start with a
+ * message that names the variable.
+ */
+
+const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-0123456789';
+
+const booleanish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection URL')
+      .optional(),
+  ),
+  DATABASE_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
+  DATABASE_SSL: z.preprocess(emptyToUndefined, booleanish.optional()),
+  EMBEDDED_PG_DIR: z.preprocess(emptyToUndefined, z.string().default('data/postgres')),
+  EMBEDDED_PG_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1024).max(65535).default(54329)),
+  SESSION_SECRET: optionalString,
+  SESSION_IDLE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(5).default(60 * 24 * 7)),
+  TRUST_PROXY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10).optional()),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  ),
+  RUN_WORKER_IN_WEB: z.preprocess(emptyToUndefined, booleanish.optional()),
+  SEED_DEMO_DATA: z.preprocess(emptyToUndefined, booleanish.optional()),
+  STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
+  DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
+  DEV_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).default('bazaar-admin-dev')),
+});
+
+export type Config = Readonly<{
+  env: 'development' | 'test' | 'production';
+  isProduction: boolean;
+  port: number;
+  host: string;
+  baseUrl: string;
+  /** Absent outside production: the server then starts an embedded PostgreSQL. */
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  databaseSsl: boolean;
+  embeddedPg: Readonly<{ dir: string; port: number }>;
+  sessionSecret: string;
+  sessionIdleMs: number;
+  trustProxy: number;
+  logLevel: string;
+  runWorkerInWeb: boolean;
+  seedDemoData: boolean;
+  storeName: string;
+  devAdmin: Readonly<{ email: string; password: string }>;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (process.env by default) into a frozen Config, or throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+
+  if (isProduction) {
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (postgres://user:pass@host:5432/db)');
+    if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: required in production (at least 32 random characters)');
+    else if (e.SESSION_SECRET === DEV_SESSION_SECRET) problems.push('SESSION_SECRET: the development default cannot be used in production');
+    else if (e.SESSION_SECRET.length < 32) problems.push('SESSION_SECRET: must be at least 32 characters');
+    if (!e.BASE_URL) problems.push('BASE_URL: required in production (e.g. https://shop.example.com); links in emails are built from it');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseSsl: e.DATABASE_SSL ?? false,
+    embeddedPg: Object.freeze({ dir: path.resolve(rootDir, e.EMBEDDED_PG_DIR), port: e.EMBEDDED_PG_PORT }),
+    sessionSecret: e.SESSION_SECRET ?? DEV_SESSION_SECRET,
+    sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+    // Behind a PaaS router there is one proxy hop; without it req.ip would be the router's address.
+    trustProxy: e.TRUST_PROXY ?? (isProduction ? 1 : 0),
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    runWorkerInWeb: e.RUN_WORKER_IN_WEB ?? !isProduction,
+    seedDemoData: e.SEED_DEMO_DATA ?? !isProduction,
+    storeName: e.STORE_NAME,
+    devAdmin: Object.freeze({ email: e.DEV_ADMIN_EMAIL, password: e.DEV_ADMIN_PASSWORD }),
+  });
+}

@@ -1,0 +1,69 @@
+import type { Request, Response } from 'express';
+import { NotFoundError } from '../lib/errors.js';
+import { parseInput } from '../lib/validate.js';
+import type { CatalogService } from '../services/catalog-service.js';
+import { SLUG_PATTERN, catalogPageQuery } from './catalog-query.js';
+
+const PAGE_SIZE = 12;
+
+const SORT_LABELS: Record<string, string> = {
+  relevance: 'Best match',
+  newest: 'Newest',
+  'price-asc': 'Price: low to high',
+  'price-desc': 'Price: high to low',
+  rating: 'Top rated',
+};
+
+export function createShopController(deps: { catalog: CatalogService }) {
+  const { catalog } = deps;
+  return {
+    /** GET /: hero, featured and newest products, categories. */
+    async home(_req: Request, res: Response) {
+      const data = await catalog.home();
+      res.render('shop/home', { title: undefined, ...data });
+    },
+
+    /** GET /products: the catalog with search, category and tag filters, sort and pagination. */
+    async catalog(req: Request, res: Response) {
+      const query = parseInput(catalogPageQuery, req.query, 'Please check the search filters.');
+      const [result, categories] = await Promise.all([
+        catalog.search({ ...query, pageSize: PAGE_SIZE }),
+        catalog.categories(),
+      ]);
+      const tags = await catalog.topTags(result.category);
+      const heading = query.q
+        ? `Results for “${query.q}”`
+        : result.category
+          ? result.category.name
+          : query.tag
+            ? `Tagged “${query.tag}”`
+            : 'All products';
+      res.render('shop/catalog', {
+        title: heading,
+        heading,
+        query,
+        result,
+        categories,
+        tags,
+        sortLabels: SORT_LABELS,
+        sortOptions: query.q ? Object.keys(SORT_LABELS) : Object.keys(SORT_LABELS).filter((s) => s !== 'relevance'),
+      });
+    },
+
+    /** GET /products/:slug: one visible product. */
+    async product(req: Request, res: Response) {
+      const slug = String(req.params.slug);
+      if (!SLUG_PATTERN.test(slug) || slug.length > 120) throw new NotFoundError('That product is not available.');
+      const product = await catalog.getProduct(slug);
+      const related = await catalog.related(product);
+      res.render('shop/product', { title: product.title, description: product.summary, product, related });
+    },
+
+    /** GET /categories/:slug: a friendly URL for a category's catalog page. */
+    categoryRedirect(req: Request, res: Response) {
+      const slug = String(req.params.slug);
+      if (!SLUG_PATTERN.test(slug)) throw new NotFoundError('That category does not exist.');
+      res.redirect(301, `/products?category=${encodeURIComponent(slug)}`);
+    },
+  };
+}

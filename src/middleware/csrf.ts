@@ -1,0 +1,29 @@
+import csurf from 'csurf';
+import type { Request, RequestHandler, Response } from 'express';
+
+/**
+ * CSRF protection in session mode (the secret lives in the server-side session, never a cookie).
+ * Every non-GET request must carry the token in the body field `_csrf` or the `X-CSRF-Token`
+ * header. For GET requests the token is minted lazily, only when a page or the token endpoint
+ * asks for it, so a visitor who only browses the catalog never gets a session row.
+ */
+const protect = csurf({ ignoreMethods: ['GET', 'HEAD', 'OPTIONS'] });
+
+export function issueCsrfToken(req: Request, res: Response): string {
+  if (typeof req.csrfToken !== 'function') {
+    // In session mode csurf runs synchronously: it creates the secret if needed and sets req.csrfToken.
+    protect(req, res, () => undefined);
+  }
+  return req.csrfToken();
+}
+
+export function csrfProtection(opts: { skip?: (req: Request) => boolean } = {}): RequestHandler {
+  return (req, res, next) => {
+    res.locals.csrfToken = () => issueCsrfToken(req, res);
+    // A session that already holds a secret can show the token in a <meta> tag at no cost.
+    res.locals.hasCsrfSecret = Boolean((req.session as { csrfSecret?: string } | undefined)?.csrfSecret);
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+    if (opts.skip?.(req)) return next();
+    protect(req, res, next);
+  };
+}

@@ -1,0 +1,47 @@
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import { Agenda } from 'agenda';
+import type pg from 'pg';
+import { jobDefinitions } from '../jobs/index.js';
+import type { JobContext, JobDefinition } from '../jobs/types.js';
+
+export interface Scheduler {
+  agenda: Agenda;
+  /** Starts processing and makes sure each recurring job is scheduled once. */
+  start(): Promise<void>;
+  /** Lets running jobs finish (up to timeoutMs), then stops. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Agenda on the store's own PostgreSQL (table agenda_jobs), so jobs are backed up, locked and
+ * shared with the orders they act on. Several workers may run: a job is locked by one at a time,
+ * and a job whose worker died is picked up again once its lock expires.
+ */
+export function createScheduler(
+  ctx: JobContext & { pool: pg.Pool },
+  opts: { processEvery?: string | number; definitions?: JobDefinition[] } = {},
+): Scheduler {
+  const definitions = opts.definitions ?? jobDefinitions;
+  const agenda = new Agenda({
+    backend: new PostgresBackend({ pool: ctx.pool, tableName: 'agenda_jobs' }),
+    processEvery: opts.processEvery ?? '30 seconds',
+    defaultLockLifetime: 10 * 60_000,
+  });
+  agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => {
+    ctx.logger.error({ err, job: job.attrs.name }, 'job failed');
+  });
+  for (const def of definitions) def.define(agenda, ctx);
+
+  return {
+    agenda,
+    async start() {
+      await agenda.start();
+      for (const def of definitions) {
+        if (def.every) await agenda.every(def.every, def.name);
+      }
+    },
+    async stop(timeoutMs = 10_000) {
+      await agenda.drain(timeoutMs);
+    },
+  };
+}
