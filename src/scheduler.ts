@@ -19,13 +19,14 @@ export interface Scheduler {
  */
 export function createScheduler(
   ctx: JobContext & { pool: pg.Pool },
-  opts: { processEvery?: string | number; definitions?: JobDefinition[] } = {},
+  opts: { processEvery?: string | number; lockLifetimeMs?: number; definitions?: JobDefinition[] } = {},
 ): Scheduler {
   const definitions = opts.definitions ?? jobDefinitions;
   const agenda = new Agenda({
     backend: new PostgresBackend({ pool: ctx.pool, tableName: 'agenda_jobs' }),
     processEvery: opts.processEvery ?? '30 seconds',
-    defaultLockLifetime: 10 * 60_000,
+    // A job whose worker died is retried once its lock is this old.
+    defaultLockLifetime: opts.lockLifetimeMs ?? 10 * 60_000,
   });
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => {
     ctx.logger.error({ err, job: job.attrs.name }, 'job failed');

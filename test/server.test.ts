@@ -1,0 +1,120 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import pg from 'pg';
+import { rootDir } from '../src/lib/paths.js';
+import { createTestDatabase, dropTestDatabase, freePort } from './support/database.js';
+
+/**
+ * The real entry points as the Procfile and the README run them, in child processes:
+ * the compiled production server and release step, and the development start on DATABASE_URL.
+ */
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const BASE_ENV = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info' };
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Running {
+  const child = spawn(cmd, args, { cwd: rootDir, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(r: Running, pattern: RegExp, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(r.output())) {
+    if (r.child.exitCode !== null) throw new Error(`process exited (${r.child.exitCode}) before ${pattern}:\n${r.output()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${r.output()}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+describe('entry points (child processes)', function () {
+  this.timeout(120_000);
+
+  describe('production build (Procfile: release, web)', () => {
+    let url: string;
+    before(function () {
+      this.timeout(180_000);
+      const build = spawnSync('npm', ['run', 'build'], { cwd: rootDir, encoding: 'utf8' });
+      expect(build.status, build.stdout + build.stderr).to.equal(0);
+    });
+    before(async () => {
+      url = await createTestDatabase({ migrated: false });
+    });
+    after(() => dropTestDatabase(url));
+
+    it('refuses to start without SESSION_SECRET and DATABASE_URL, naming them', async () => {
+      const r = run('node', ['dist/src/server.js'], { ...BASE_ENV, NODE_ENV: 'production' });
+      expect(await r.exited).to.equal(1);
+      expect(r.output()).to.include('SESSION_SECRET').and.include('DATABASE_URL');
+    });
+
+    it('release migrates an empty database; web serves it behind a proxy and stops cleanly on SIGTERM', async () => {
+      const env = { ...BASE_ENV, NODE_ENV: 'production', DATABASE_URL: url, SESSION_SECRET: 's'.repeat(48), BASE_URL: 'https://shop.example.com' };
+      const release = run('node', ['dist/src/cli/migrate.js'], env);
+      expect(await release.exited, release.output()).to.equal(0);
+      expect(release.output()).to.match(/Applied: .*catalog/);
+
+      const port = await freePort();
+      const web = run('node', ['dist/src/server.js'], { ...env, PORT: String(port) });
+      try {
+        await waitFor(web, /store ready/, 20_000);
+        const home = await fetch(`http://127.0.0.1:${port}/`);
+        expect(home.status).to.equal(200);
+        expect(home.headers.get('strict-transport-security')).to.match(/max-age=/);
+        // Behind the PaaS router (one trusted hop) the session cookie is Secure.
+        const csrf = await fetch(`http://127.0.0.1:${port}/api/auth/csrf`, { headers: { 'X-Forwarded-Proto': 'https' } });
+        expect(csrf.status).to.equal(200);
+        expect(csrf.headers.get('set-cookie')).to.match(/; Secure/).and.match(/HttpOnly/);
+        // Production never seeds demo data or a dev admin.
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        const counts = await client.query('SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM users) AS users');
+        await client.end();
+        expect(counts.rows[0]).to.deep.equal({ products: 0, users: 0 });
+        expect(web.output()).not.to.include('Dev admin');
+      } finally {
+        web.child.kill('SIGTERM');
+      }
+      expect(await web.exited, web.output()).to.equal(0);
+      expect(web.output()).to.include('stopped');
+    });
+  });
+
+  describe('development start on DATABASE_URL', () => {
+    it('uses that database, seeds the demo catalog, creates nothing under the embedded folder', async function () {
+      this.timeout(60_000);
+      const url = await createTestDatabase({ migrated: false });
+      const embeddedDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'store-unused-')), 'postgres');
+      const port = await freePort();
+      const r = run(path.join(rootDir, 'node_modules/.bin/tsx'), ['src/server.ts'], {
+        ...BASE_ENV,
+        NODE_ENV: 'development',
+        DATABASE_URL: url,
+        PORT: String(port),
+        EMBEDDED_PG_DIR: embeddedDir,
+      });
+      try {
+        await waitFor(r, /Dev admin/, 40_000);
+        const res = await fetch(`http://127.0.0.1:${port}/api/products?pageSize=1`);
+        expect(((await res.json()) as { total: number }).total).to.be.at.least(30);
+        expect(existsSync(embeddedDir), 'embedded folder').to.equal(false);
+        expect(r.output()).to.include('"database":"DATABASE_URL"');
+      } finally {
+        r.child.kill('SIGTERM');
+        await r.exited;
+        await dropTestDatabase(url);
+      }
+    });
+  });
+});
