@@ -9,6 +9,7 @@ import type { Db } from './db/knex.js';
 import { createAssetUrl } from './lib/assets.js';
 import type { Logger } from './lib/logger.js';
 import { formatINR } from './lib/money.js';
+import { priceHtml, starsHtml } from './lib/view-helpers.js';
 import { publicDir, viewsDir } from './lib/paths.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFound } from './middleware/errors.js';
@@ -46,6 +47,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.locals.storeName = config.storeName;
   app.locals.formatINR = formatINR;
+  app.locals.stars = starsHtml;
+  app.locals.price = priceHtml;
   app.locals.asset = createAssetUrl(publicDir);
   app.locals.year = new Date().getFullYear();
 

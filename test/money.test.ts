@@ -42,3 +42,33 @@ describe('search terms', () => {
     expect(toPrefixTsQuery('1 2 3 4 5 6 7 8 9 10')?.split(' & ')).to.have.length(8);
   });
 });
+
+describe('memoize', () => {
+  it('shares one call per key within the TTL, refreshes after it, and forgets failures', async () => {
+    const { memoize } = await import('../src/lib/memo.js');
+    let t = 0;
+    let calls = 0;
+    let fail = false;
+    const m = memoize(
+      async (k: string) => {
+        calls++;
+        if (fail) throw new Error('db down');
+        return `${k}:${calls}`;
+      },
+      { ttlMs: 1000, now: () => t },
+    );
+    expect(await Promise.all([m.get('a'), m.get('a')])).to.deep.equal(['a:1', 'a:1']);
+    expect(await m.get('b')).to.equal('b:2');
+    t = 999;
+    expect(await m.get('a')).to.equal('a:1');
+    t = 1000;
+    fail = true;
+    let error: unknown;
+    await m.get('a').catch((e: unknown) => (error = e));
+    expect(error).to.be.instanceOf(Error);
+    fail = false;
+    expect(await m.get('a')).to.equal('a:4');
+    m.clear();
+    expect(await m.get('a')).to.equal('a:5');
+  });
+});

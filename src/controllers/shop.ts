@@ -32,7 +32,7 @@ export function createShopController(deps: { catalog: CatalogService }) {
       ]);
       const tags = await catalog.topTags(result.category);
       const heading = query.q
-        ? `Results for “${query.q}”`
+        ? `Results for “${query.q}”${result.category ? ` in ${result.category.name}` : ''}`
         : result.category
           ? result.category.name
           : query.tag

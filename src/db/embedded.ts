@@ -70,6 +70,7 @@ export async function startEmbeddedPostgres(opts: {
     throw new Error(
       `Could not start the embedded PostgreSQL in ${opts.dir} on port ${opts.port}. ` +
         `Is another copy of the store running? Set EMBEDDED_PG_PORT to use another port. (${String(err)})`,
+      { cause: err },
     );
   }
 
