@@ -1,5 +1,6 @@
+import { deliverEmailJob } from './deliver-email.js';
 import { pruneExpiredSessionsJob } from './prune-expired-sessions.js';
 import type { JobDefinition } from './types.js';
 
 /** Every job the worker runs. Add a job by adding its file here. */
-export const jobDefinitions: JobDefinition[] = [pruneExpiredSessionsJob];
+export const jobDefinitions: JobDefinition[] = [pruneExpiredSessionsJob, deliverEmailJob];

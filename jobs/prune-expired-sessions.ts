@@ -7,7 +7,11 @@ export const PRUNE_EXPIRED_SESSIONS = 'prune-expired-sessions';
  * web process, connect-pg-simple's default) keeps web processes free of background work.
  */
 export async function pruneExpiredSessions(ctx: Pick<JobContext, 'db' | 'clock'>): Promise<number> {
-  return ctx.db('session').where('expire', '<', ctx.clock.now()).delete();
+  const now = ctx.clock.now();
+  // Expired one-time tokens and rate-limit counters go too; they are useless once expired.
+  await ctx.db('user_tokens').where('expires_at', '<', new Date(now.getTime() - 86_400_000)).delete();
+  await ctx.db('rate_limits').where('expire', '<', now.getTime()).delete();
+  return ctx.db('session').where('expire', '<', now).delete();
 }
 
 export const pruneExpiredSessionsJob: JobDefinition = {

@@ -2,12 +2,14 @@ import type { Agenda } from 'agenda';
 import type { Db } from '../src/db/knex.js';
 import type { Clock } from '../src/lib/clock.js';
 import type { Logger } from '../src/lib/logger.js';
+import type { MailService } from '../src/services/mail-service.js';
 
 /** What every job may use; built by deps.ts like everything else. */
 export interface JobContext {
   db: Db;
   clock: Clock;
   logger: Logger;
+  mail: MailService;
 }
 
 export interface JobDefinition {

@@ -2,7 +2,13 @@ import compression from 'compression';
 import express, { type Express, type Request } from 'express';
 import type session from 'express-session';
 import type { Config } from './config.js';
+import { createAccountController } from './controllers/account.js';
+import { createAdminController } from './controllers/admin.js';
+import { createAuthApiController } from './controllers/auth.js';
+import { createAuthPagesController } from './controllers/auth-pages.js';
 import { createHealthController } from './controllers/health.js';
+import { createSessionActions } from './controllers/session-actions.js';
+import { createTwoFactorApiController } from './controllers/two-factor.js';
 import { createProductsApiController } from './controllers/products.js';
 import { createShopController } from './controllers/shop.js';
 import type { Db } from './db/knex.js';
@@ -11,24 +17,34 @@ import type { Logger } from './lib/logger.js';
 import { formatINR } from './lib/money.js';
 import { priceHtml, starsHtml } from './lib/view-helpers.js';
 import { publicDir, viewsDir } from './lib/paths.js';
+import { createPassport, flashMessages, requireAdmin, sessionLifetime } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFound } from './middleware/errors.js';
 import { requestLogger } from './middleware/request-logger.js';
 import { securityHeaders } from './middleware/security.js';
 import { sessionMiddleware } from './middleware/session.js';
-import { authRoutes } from './routes/auth.js';
+import { adminRoutes } from './routes/admin.js';
+import { authApiRoutes, authPageRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { productsApiRoutes } from './routes/products.js';
 import { shopRoutes } from './routes/shop.js';
+import type { Clock } from './lib/clock.js';
+import type { LoginEventModel } from './models/login-events.js';
+import type { SessionModel } from './models/sessions.js';
+import type { UserModel } from './models/users.js';
+import type { AuthService } from './services/auth-service.js';
 import type { CatalogService } from './services/catalog-service.js';
+import type { TwoFactorService } from './services/two-factor-service.js';
 
 /** Everything the web app needs, built by deps.ts (or by a test). */
 export interface AppDeps {
   config: Config;
   db: Db;
   logger: Logger;
+  clock: Clock;
   sessionStore: session.Store;
-  services: { catalog: CatalogService };
+  models: { users: UserModel; sessions: SessionModel; loginEvents: LoginEventModel };
+  services: { catalog: CatalogService; auth: AuthService; twoFactor: TwoFactorService };
   /** Called for unexpected (500) errors; the alerts feature sends them to Discord/Slack. */
   reportError?: (err: unknown, req: Request) => void;
 }
@@ -77,13 +93,23 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(csrfProtection());
+  const passport = createPassport({ users: deps.models.users, auth: deps.services.auth });
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(sessionLifetime({ absoluteMs: config.sessionAbsoluteMs, clock: deps.clock }));
+  app.use(flashMessages);
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
     res.locals.searchQuery = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
     next();
   });
 
-  app.use(authRoutes());
+  const { auth, twoFactor } = deps.services;
+  const actions = createSessionActions({ passport, auth, twoFactor, clock: deps.clock });
+  const { sessions, loginEvents } = deps.models;
+  app.use(authApiRoutes(createAuthApiController({ auth, actions, sessions }), createTwoFactorApiController({ twoFactor, actions })));
+  app.use(authPageRoutes(createAuthPagesController({ auth, actions }), createAccountController({ auth, twoFactor, actions, sessions, loginEvents })));
+  app.use(adminRoutes(createAdminController({ db: deps.db, clock: deps.clock }), requireAdmin({ require2fa: config.requireAdmin2fa })));
   app.use(productsApiRoutes(createProductsApiController({ catalog: deps.services.catalog })));
   app.use(shopRoutes(createShopController({ catalog: deps.services.catalog })));
 

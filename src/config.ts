@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { rootDir } from './lib/paths.js';
@@ -42,6 +43,12 @@ const envSchema = z.object({
   ),
   RUN_WORKER_IN_WEB: z.preprocess(emptyToUndefined, booleanish.optional()),
   SEED_DEMO_DATA: z.preprocess(emptyToUndefined, booleanish.optional()),
+  SESSION_ABSOLUTE_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(24 * 30)),
+  SMTP_URL: z.preprocess(emptyToUndefined, z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
+  MAIL_FROM: z.preprocess(emptyToUndefined, z.string().min(3).optional()),
+  MAIL_OUTBOX_DIR: z.preprocess(emptyToUndefined, z.string().default('data/outbox')),
+  DATA_ENCRYPTION_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional()),
+  REQUIRE_ADMIN_2FA: z.preprocess(emptyToUndefined, booleanish.optional()),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
   DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
   DEV_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).default('bazaar-admin-dev')),
@@ -60,6 +67,14 @@ export type Config = Readonly<{
   embeddedPg: Readonly<{ dir: string; port: number }>;
   sessionSecret: string;
   sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  /** Without SMTP_URL (development only) mail is written to mailOutboxDir and links printed. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  mailOutboxDir: string;
+  /** 32-byte key for secrets stored encrypted (TOTP seeds). */
+  dataEncryptionKey: Buffer;
+  requireAdmin2fa: boolean;
   trustProxy: number;
   logLevel: string;
   runWorkerInWeb: boolean;
@@ -90,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: required in production (at least 32 random characters)');
     else if (e.SESSION_SECRET === DEV_SESSION_SECRET) problems.push('SESSION_SECRET: the development default cannot be used in production');
     else if (e.SESSION_SECRET.length < 32) problems.push('SESSION_SECRET: must be at least 32 characters');
+    if (!e.SMTP_URL) problems.push('SMTP_URL: required in production (smtp://user:pass@host:587); account and order emails are sent through it');
+    if (!e.MAIL_FROM) problems.push('MAIL_FROM: required in production (e.g. "Pixel Bazaar <shop@example.com>")');
     if (!e.BASE_URL) problems.push('BASE_URL: required in production (e.g. https://shop.example.com); links in emails are built from it');
   }
   if (problems.length) throw new ConfigError(problems);
@@ -106,6 +123,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPg: Object.freeze({ dir: path.resolve(rootDir, e.EMBEDDED_PG_DIR), port: e.EMBEDDED_PG_PORT }),
     sessionSecret: e.SESSION_SECRET ?? DEV_SESSION_SECRET,
     sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+    sessionAbsoluteMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? `${e.STORE_NAME} <no-reply@localhost>`,
+    mailOutboxDir: path.resolve(rootDir, e.MAIL_OUTBOX_DIR),
+    // Derived from the session secret unless given, so a newcomer needs to set nothing; set it
+    // explicitly in production so rotating SESSION_SECRET does not lock users out of 2FA.
+    dataEncryptionKey: e.DATA_ENCRYPTION_KEY
+      ? Buffer.from(e.DATA_ENCRYPTION_KEY, 'hex')
+      : Buffer.from(hkdfSync('sha256', e.SESSION_SECRET ?? DEV_SESSION_SECRET, 'store', 'data-encryption-key', 32)),
+    requireAdmin2fa: e.REQUIRE_ADMIN_2FA ?? isProduction,
     // Behind a PaaS router there is one proxy hop; without it req.ip would be the router's address.
     trustProxy: e.TRUST_PROXY ?? (isProduction ? 1 : 0),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),

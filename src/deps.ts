@@ -7,9 +7,19 @@ import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { createSessionStore } from './middleware/session.js';
 import { createCategoryModel } from './models/categories.js';
+import { createEmailOutboxModel } from './models/email-outbox.js';
+import { createLoginEventModel } from './models/login-events.js';
 import { createProductModel } from './models/products.js';
+import { createRecoveryCodeModel } from './models/recovery-codes.js';
+import { createSessionModel } from './models/sessions.js';
+import { createUserTokenModel } from './models/user-tokens.js';
 import { createUserModel } from './models/users.js';
+import type { AccountDeps } from './services/account-context.js';
+import { createAuthService } from './services/auth-service.js';
 import { createCatalogService } from './services/catalog-service.js';
+import { createFolderTransport, createMailService, createSmtpTransport, type MailService, type MailTransport } from './services/mail-service.js';
+import { createRateLimits } from './services/rate-limits.js';
+import { createTwoFactorService } from './services/two-factor-service.js';
 
 /**
  * The only place that calls every create*(). Tests call this too, with a test database URL and a
@@ -18,28 +28,63 @@ import { createCatalogService } from './services/catalog-service.js';
 export interface Deps extends AppDeps {
   pool: pg.Pool;
   clock: Clock;
-  models: {
-    products: ReturnType<typeof createProductModel>;
-    categories: ReturnType<typeof createCategoryModel>;
-    users: ReturnType<typeof createUserModel>;
-  };
+  models: ReturnType<typeof createModels>;
+  mail: MailService;
   sessionStore: session.Store;
   close(): Promise<void>;
 }
 
-export function createDeps(config: Config, opts: { databaseUrl: string; logger: Logger; clock?: Clock }): Deps {
+function createModels(db: Db) {
+  return {
+    products: createProductModel(db),
+    categories: createCategoryModel(db),
+    users: createUserModel(db),
+    userTokens: createUserTokenModel(db),
+    recoveryCodes: createRecoveryCodeModel(db),
+    loginEvents: createLoginEventModel(db),
+    sessions: createSessionModel(db),
+    emailOutbox: createEmailOutboxModel(db),
+  };
+}
+
+export function createDeps(
+  config: Config,
+  opts: { databaseUrl: string; logger: Logger; clock?: Clock; mailTransport?: MailTransport },
+): Deps {
   const db: Db = createDb({ url: opts.databaseUrl, poolMax: config.databasePoolMax, ssl: config.databaseSsl });
   // Sessions and Agenda want a plain pg pool; a small separate one keeps them from starving queries.
   const pool = createPgPool({ url: opts.databaseUrl, poolMax: 5, ssl: config.databaseSsl });
   pool.on('error', (err) => opts.logger.error({ err }, 'idle database client error'));
 
-  const models = {
-    products: createProductModel(db),
-    categories: createCategoryModel(db),
-    users: createUserModel(db),
+  const clock = opts.clock ?? systemClock;
+  const models = createModels(db);
+  const transport = opts.mailTransport ?? (config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createFolderTransport(config.mailOutboxDir, opts.logger));
+  const mail = createMailService({
+    db,
+    outbox: models.emailOutbox,
+    transport,
+    from: config.mailFrom,
+    brand: { storeName: config.storeName, baseUrl: config.baseUrl },
+    clock,
+    logger: opts.logger,
+  });
+  const account: AccountDeps = {
+    db,
+    users: models.users,
+    tokens: models.userTokens,
+    recoveryCodes: models.recoveryCodes,
+    loginEvents: models.loginEvents,
+    sessions: models.sessions,
+    mail,
+    limits: createRateLimits(db),
+    clock,
+    settings: { baseUrl: config.baseUrl, storeName: config.storeName, dataEncryptionKey: config.dataEncryptionKey, requireAdmin2fa: config.requireAdmin2fa },
   };
+  const auth = createAuthService(account);
   const services = {
     catalog: createCatalogService({ products: models.products, categories: models.categories }),
+    auth,
+    twoFactor: createTwoFactorService({ ...account, auth }),
   };
 
   return {
@@ -47,11 +92,13 @@ export function createDeps(config: Config, opts: { databaseUrl: string; logger: 
     db,
     pool,
     logger: opts.logger,
-    clock: opts.clock ?? systemClock,
+    clock,
     models,
     services,
+    mail,
     sessionStore: createSessionStore(pool),
     async close() {
+      transport.close();
       await Promise.allSettled([db.destroy(), pool.end()]);
     },
   };

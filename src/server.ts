@@ -25,7 +25,7 @@ if (!config.isProduction) {
 
 let scheduler: Scheduler | undefined;
 if (config.runWorkerInWeb) {
-  scheduler = createScheduler({ db: deps.db, pool: deps.pool, clock: deps.clock, logger });
+  scheduler = createScheduler({ db: deps.db, pool: deps.pool, clock: deps.clock, logger, mail: deps.mail });
   await scheduler.start();
 }
 

@@ -4,7 +4,7 @@ import { createScheduler } from './scheduler.js';
 /** Jobs entry (Procfile `worker`): runs Agenda against the store's PostgreSQL until SIGTERM. */
 const booted = await boot();
 const { deps, logger } = booted;
-const scheduler = createScheduler({ db: deps.db, pool: deps.pool, clock: deps.clock, logger });
+const scheduler = createScheduler({ db: deps.db, pool: deps.pool, clock: deps.clock, logger, mail: deps.mail });
 await scheduler.start();
 logger.info('worker started');
 

@@ -6,6 +6,8 @@ const PROD = {
   DATABASE_URL: 'postgres://u:p@db.internal:5432/store',
   SESSION_SECRET: 'k'.repeat(40),
   BASE_URL: 'https://shop.example.com',
+  SMTP_URL: 'smtp://u:p@mail.example.com:587',
+  MAIL_FROM: 'Shop <shop@example.com>',
 };
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {

@@ -13,7 +13,7 @@ describe('background jobs (Agenda on PostgreSQL)', () => {
 
   before(async () => {
     t = await createTestContext();
-    scheduler = createScheduler({ db: t.db, pool: t.deps.pool, clock: t.clock, logger: t.deps.logger }, OPTIONS);
+    scheduler = createScheduler({ db: t.db, pool: t.deps.pool, clock: t.clock, logger: t.deps.logger, mail: t.deps.mail }, OPTIONS);
     await scheduler.start();
   });
   after(async () => {
@@ -23,7 +23,7 @@ describe('background jobs (Agenda on PostgreSQL)', () => {
 
   it('schedules the recurring jobs once, in the agenda_jobs table', async () => {
     // A second worker process starting up must not duplicate the schedule.
-    const second = createScheduler({ db: t.db, pool: t.deps.pool, clock: t.clock, logger: t.deps.logger }, OPTIONS);
+    const second = createScheduler({ db: t.db, pool: t.deps.pool, clock: t.clock, logger: t.deps.logger, mail: t.deps.mail }, OPTIONS);
     await second.start();
     await second.stop(1000);
     const rows = await t.db('agenda_jobs').where({ name: PRUNE_EXPIRED_SESSIONS });

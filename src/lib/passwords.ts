@@ -21,3 +21,31 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
 export function needsRehash(hash: string): boolean {
   return argon2.needsRehash(hash, OPTIONS);
 }
+
+/**
+ * Passwords people pick most often (the top 10,000 of the ranked list that zxcvbn-ts ships, a
+ * superset of the usual "1,000 most common"). Compared case-insensitively.
+ */
+let common: Set<string> | undefined;
+async function commonPasswords(): Promise<Set<string>> {
+  if (!common) {
+    const { dictionary } = await import('@zxcvbn-ts/language-common');
+    common = new Set(dictionary['passwords-common'].slice(0, 10_000).map((p) => p.toLowerCase()));
+  }
+  return common;
+}
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+
+/**
+ * NIST 800-63B rules: 8 to 128 characters counted as code points (an emoji is one), no
+ * composition rules, no truncation, and not a commonly used password. Returns a message or null.
+ */
+export async function passwordProblem(password: string): Promise<string | null> {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN) return `Use at least ${PASSWORD_MIN} characters.`;
+  if (length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters.`;
+  if ((await commonPasswords()).has(password.toLowerCase())) return 'This password is too common. Choose one that is harder to guess.';
+  return null;
+}

@@ -10,6 +10,12 @@ export interface UserRow {
   password_hash: string;
   role: Role;
   email_verified_at: Date | null;
+  totp_secret_enc: string | null;
+  totp_pending_secret_enc: string | null;
+  totp_enabled_at: Date | null;
+  totp_last_step: number | null;
+  email_otp_enabled_at: Date | null;
+  password_changed_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -22,18 +28,39 @@ export interface NewUser {
   email_verified_at?: Date | null;
 }
 
+type Handle = Knex | Knex.Transaction;
+
 export function createUserModel(db: Db) {
   return {
-    async findById(id: number, trx: Knex | Knex.Transaction = db): Promise<UserRow | undefined> {
+    async findById(id: number, trx: Handle = db): Promise<UserRow | undefined> {
       return (await trx('users').where({ id }).first()) as UserRow | undefined;
     },
     /** Emails are citext, so lookups ignore case without lower() in every query. */
-    async findByEmail(email: string, trx: Knex | Knex.Transaction = db): Promise<UserRow | undefined> {
+    async findByEmail(email: string, trx: Handle = db): Promise<UserRow | undefined> {
       return (await trx('users').where({ email }).first()) as UserRow | undefined;
     },
-    async insert(row: NewUser, trx: Knex | Knex.Transaction = db): Promise<UserRow> {
+    /** Inserts unless the email exists; returns undefined then (the caller must not reveal which). */
+    async insertIfNew(row: NewUser, trx: Handle = db): Promise<UserRow | undefined> {
+      const [created] = await trx('users').insert(row).onConflict('email').ignore().returning('*');
+      return created as UserRow | undefined;
+    },
+    async insert(row: NewUser, trx: Handle = db): Promise<UserRow> {
       const [created] = await trx('users').insert(row).returning('*');
       return created as UserRow;
+    },
+    async update(id: number, changes: Partial<Omit<UserRow, 'id' | 'created_at'>>, trx: Handle = db): Promise<void> {
+      await trx('users').where({ id }).update({ ...changes, updated_at: trx.fn.now() });
+    },
+    /**
+     * Records a TOTP step as used, only if it is later than the last one: two requests racing with
+     * the same code cannot both succeed. Returns whether this call won.
+     */
+    async claimTotpStep(id: number, step: number, trx: Handle = db): Promise<boolean> {
+      const n = await trx('users')
+        .where({ id })
+        .andWhere((q) => q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
+        .update({ totp_last_step: step });
+      return n === 1;
     },
   };
 }

@@ -1,0 +1,76 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex.js';
+import type { Clock } from '../lib/clock.js';
+import { AppError } from '../lib/errors.js';
+import { randomToken, sha256Hex } from '../lib/tokens.js';
+import type { LoginEventModel } from '../models/login-events.js';
+import type { RecoveryCodeModel } from '../models/recovery-codes.js';
+import type { SessionModel } from '../models/sessions.js';
+import type { TokenPurpose, UserTokenModel, UserTokenRow } from '../models/user-tokens.js';
+import type { UserModel, UserRow } from '../models/users.js';
+import type { MailService } from './mail-service.js';
+import type { RateLimits } from './rate-limits.js';
+
+/** What the account services share; built once in deps.ts. */
+export interface AccountDeps {
+  db: Db;
+  users: UserModel;
+  tokens: UserTokenModel;
+  recoveryCodes: RecoveryCodeModel;
+  loginEvents: LoginEventModel;
+  sessions: SessionModel;
+  mail: MailService;
+  limits: RateLimits;
+  clock: Clock;
+  settings: { baseUrl: string; storeName: string; dataEncryptionKey: Buffer; requireAdmin2fa: boolean };
+}
+
+export const TOKEN_TTL_MS: Record<TokenPurpose, number> = {
+  verify_email: 24 * 3_600_000,
+  reset_password: 3_600_000,
+  email_otp: 10 * 60_000,
+};
+
+export const INVALID_LINK = 'This link is invalid, was already used or has expired. Ask for a new one.';
+
+/** A fresh single-use link token; only its hash is stored. */
+export async function issueLinkToken(d: AccountDeps, userId: number, purpose: TokenPurpose, trx: Knex.Transaction): Promise<string> {
+  const token = randomToken();
+  await d.tokens.insert({ user_id: userId, purpose, token_hash: sha256Hex(token), expires_at: new Date(d.clock.now().getTime() + TOKEN_TTL_MS[purpose]) }, trx);
+  return token;
+}
+
+/** Marks a link token used and returns it, or throws 400 INVALID_TOKEN (unknown, used, expired). */
+export async function consumeLinkToken(d: AccountDeps, purpose: TokenPurpose, token: string, trx: Knex.Transaction): Promise<UserTokenRow> {
+  const row = await d.tokens.findByHashForUpdate(purpose, sha256Hex(token), trx);
+  const now = d.clock.now();
+  if (!row || row.used_at || row.expires_at <= now) throw new AppError(400, 'INVALID_TOKEN', INVALID_LINK);
+  await d.tokens.markUsed(row.id, now, trx);
+  return row;
+}
+
+export function link(d: AccountDeps, pathWithQuery: string): string {
+  return `${d.settings.baseUrl}${pathWithQuery}`;
+}
+
+export type TwoFactorMethod = 'totp' | 'email';
+
+export function twoFactorMethods(u: Pick<UserRow, 'totp_enabled_at' | 'email_otp_enabled_at'>): TwoFactorMethod[] {
+  const methods: TwoFactorMethod[] = [];
+  if (u.totp_enabled_at) methods.push('totp');
+  if (u.email_otp_enabled_at) methods.push('email');
+  return methods;
+}
+
+/** The user as the API shows it: never hashes or secrets. */
+export function publicUser(u: UserRow) {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    emailVerified: u.email_verified_at !== null,
+    twoFactor: twoFactorMethods(u),
+  };
+}
+export type PublicUser = ReturnType<typeof publicUser>;

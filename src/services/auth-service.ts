@@ -1,0 +1,189 @@
+import { AppError, ForbiddenError, UnauthorizedError, ValidationError } from '../lib/errors.js';
+import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../lib/passwords.js';
+import type { UserRow } from '../models/users.js';
+import { consumeLinkToken, issueLinkToken, link, twoFactorMethods, type AccountDeps, type TwoFactorMethod } from './account-context.js';
+
+/**
+ * Sign-up, email verification, the password step of login, password reset and change. Answers
+ * never reveal whether an email has an account: sign-up, resend and forgot-password say the same
+ * thing either way, and login fails the same way for a wrong password and an unknown email.
+ */
+
+// A real Argon2id hash of a random password, verified against when the email is unknown so an
+// unknown email takes as long as a wrong password.
+let dummyHash: Promise<string> | undefined;
+const timingDummy = () => (dummyHash ??= hashPassword(`dummy-${Math.random()}-${Date.now()}`));
+
+export interface RequestInfo {
+  ip: string;
+  userAgent?: string;
+}
+
+async function assertGoodPassword(password: string, field = 'password') {
+  const problem = await passwordProblem(password);
+  if (problem) throw new ValidationError('Please choose a different password.', { [field]: problem });
+}
+
+export function createAuthService(d: AccountDeps) {
+  const { db, users, mail, limits, clock } = d;
+
+  async function queueVerification(user: UserRow, trx: Parameters<typeof issueLinkToken>[3]) {
+    const token = await issueLinkToken(d, user.id, 'verify_email', trx);
+    return mail.queue('verify-email', user.email, `Confirm your email for ${d.settings.storeName}`, { name: user.name, link: link(d, `/verify-email?token=${token}`) }, trx);
+  }
+
+  return {
+    /** Creates an unverified account and queues its verification email. */
+    async signup(input: { email: string; password: string; name: string }, req: RequestInfo): Promise<void> {
+      await limits.signupIp.hit(req.ip);
+      await assertGoodPassword(input.password);
+      const password_hash = await hashPassword(input.password);
+      const outboxIds = await db.transaction(async (trx) => {
+        const created = await users.insertIfNew({ email: input.email, name: input.name, password_hash, role: 'user' }, trx);
+        if (created) return [await queueVerification(created, trx)];
+        // The address has an account: tell its owner, not the requester.
+        const existing = await users.findByEmail(input.email, trx);
+        if (!existing) return [];
+        return [
+          await mail.queue('account-exists', existing.email, `You already have a ${d.settings.storeName} account`, {
+            name: existing.name,
+            loginLink: link(d, '/login'),
+            resetLink: link(d, '/forgot-password'),
+          }, trx),
+        ];
+      });
+      mail.sendSoon(outboxIds);
+    },
+
+    async verifyEmail(token: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const row = await consumeLinkToken(d, 'verify_email', token, trx);
+        await users.update(row.user_id, { email_verified_at: clock.now() }, trx);
+      });
+    },
+
+    /** Sends a new verification link if the address has an unverified account; same answer otherwise. */
+    async resendVerification(email: string, req: RequestInfo): Promise<void> {
+      await limits.resendIp.hit(req.ip);
+      await limits.resendEmail.hit(email.toLowerCase());
+      const ids = await db.transaction(async (trx) => {
+        const user = await users.findByEmail(email, trx);
+        if (!user || user.email_verified_at) return [];
+        await d.tokens.invalidateAll(user.id, 'verify_email', clock.now(), trx);
+        return [await queueVerification(user, trx)];
+      });
+      mail.sendSoon(ids);
+    },
+
+    /**
+     * The password step of login. Returns the user and the second factors still needed (none:
+     * sign in now). Throws 401 for a wrong email or password, 403 for an unverified email, 429
+     * after too many failures from this IP for this account.
+     */
+    async checkPassword(input: { email: string; password: string }, req: RequestInfo): Promise<{ user: UserRow; methods: TwoFactorMethod[] }> {
+      const accountKey = `${input.email.toLowerCase()}|${req.ip}`;
+      await limits.loginAccountIp.check(accountKey);
+      await limits.loginIpDay.check(req.ip);
+
+      const user = await users.findByEmail(input.email);
+      const ok = user ? await verifyPassword(user.password_hash, input.password) : (await verifyPassword(await timingDummy(), input.password), false);
+      if (!user || !ok) {
+        await d.loginEvents.recordFailure({ email: input.email, user_id: user?.id ?? null, ip: req.ip, reason: user ? 'bad_password' : 'unknown_email', created_at: clock.now() });
+        await limits.loginAccountIp.hit(accountKey);
+        await limits.loginIpDay.hit(req.ip);
+        throw new AppError(401, 'INVALID_CREDENTIALS', 'Email or password is incorrect.');
+      }
+      await limits.loginAccountIp.reset(accountKey);
+      if (needsRehash(user.password_hash)) await users.update(user.id, { password_hash: await hashPassword(input.password) });
+      if (!user.email_verified_at) {
+        throw new ForbiddenError('Please confirm your email address first. We can send the link again.', 'EMAIL_NOT_VERIFIED');
+      }
+      return { user, methods: twoFactorMethods(user) };
+    },
+
+    /** A completed login, for analytics and the account page's recent activity. */
+    async recordLogin(user: UserRow, method: string, req: RequestInfo & { device: { browser: string | null; os: string | null; deviceType: string } }) {
+      await d.loginEvents.recordSuccess({
+        user_id: user.id,
+        ip: req.ip,
+        user_agent: (req.userAgent ?? '').slice(0, 512),
+        browser: req.device.browser,
+        os: req.device.os,
+        device_type: req.device.deviceType,
+        method,
+        created_at: clock.now(),
+      });
+    },
+
+    /** Emails a reset link if the account exists; the same answer either way. */
+    async forgotPassword(email: string, req: RequestInfo): Promise<void> {
+      await limits.forgotIp.hit(req.ip);
+      await limits.forgotEmail.hit(email.toLowerCase());
+      const ids = await db.transaction(async (trx) => {
+        const user = await users.findByEmail(email, trx);
+        if (!user) return [];
+        await d.tokens.invalidateAll(user.id, 'reset_password', clock.now(), trx);
+        const token = await issueLinkToken(d, user.id, 'reset_password', trx);
+        return [await mail.queue('reset-password', user.email, `Reset your ${d.settings.storeName} password`, { name: user.name, link: link(d, `/reset-password?token=${token}`) }, trx)];
+      });
+      mail.sendSoon(ids);
+    },
+
+    /**
+     * Sets a new password from a reset link. Signs the user out everywhere and does not sign them
+     * in: they log in with the new password (and their second factor, if any).
+     */
+    async resetPassword(token: string, password: string): Promise<void> {
+      await assertGoodPassword(password);
+      const password_hash = await hashPassword(password);
+      const ids = await db.transaction(async (trx) => {
+        const row = await consumeLinkToken(d, 'reset_password', token, trx);
+        const user = await users.findById(row.user_id, trx);
+        if (!user) throw new AppError(400, 'INVALID_TOKEN', 'This link is no longer valid.');
+        const now = clock.now();
+        // Following the emailed link proves the address, so an unverified account becomes verified.
+        await users.update(user.id, { password_hash, password_changed_at: now, email_verified_at: user.email_verified_at ?? now }, trx);
+        await d.tokens.invalidateAll(user.id, 'reset_password', now, trx);
+        await d.sessions.deleteForUser(user.id, undefined, trx);
+        return [await mail.queue('password-changed', user.email, `Your ${d.settings.storeName} password was changed`, { name: user.name, resetLink: link(d, '/forgot-password') }, trx)];
+      });
+      mail.sendSoon(ids);
+    },
+
+    /** Changes the password of a signed-in user; other sessions are signed out. */
+    async changePassword(userId: number, current: string, next: string, keepSid: string): Promise<void> {
+      const user = await users.findById(userId);
+      if (!user) throw new UnauthorizedError();
+      if (!(await verifyPassword(user.password_hash, current))) {
+        throw new ValidationError('Your current password is not correct.', { currentPassword: 'Your current password is not correct.' });
+      }
+      await assertGoodPassword(next, 'newPassword');
+      const password_hash = await hashPassword(next);
+      const ids = await db.transaction(async (trx) => {
+        await users.update(user.id, { password_hash, password_changed_at: clock.now() }, trx);
+        await d.sessions.deleteForUser(user.id, keepSid, trx);
+        return [await mail.queue('password-changed', user.email, `Your ${d.settings.storeName} password was changed`, { name: user.name, resetLink: link(d, '/forgot-password') }, trx)];
+      });
+      mail.sendSoon(ids);
+    },
+
+    async updateProfile(userId: number, changes: { name: string }): Promise<void> {
+      await users.update(userId, { name: changes.name });
+    },
+
+    async verifyUserExists(userId: number): Promise<UserRow> {
+      const user = await users.findById(userId);
+      if (!user) throw new UnauthorizedError('Please sign in again.');
+      return user;
+    },
+
+    async verifyUserPassword(userId: number, password: string, field = 'password'): Promise<UserRow> {
+      const user = await users.findById(userId);
+      if (!user) throw new UnauthorizedError();
+      if (!(await verifyPassword(user.password_hash, password))) throw new ValidationError('Your password is not correct.', { [field]: 'Your password is not correct.' });
+      return user;
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,65 @@
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Db } from '../db/knex.js';
+import { TooManyRequestsError } from '../lib/errors.js';
+
+/**
+ * Throttles kept in PostgreSQL (table rate_limits) so every web process shares them.
+ * Login follows rate-limiter-flexible's recipe: consecutive failures are counted per account
+ * AND IP (so an attacker elsewhere cannot lock the real user out), plus a daily cap per IP.
+ */
+export interface Limiter {
+  /** Throws 429 if the key is already over its limit, without counting this call. */
+  check(key: string): Promise<void>;
+  /** Counts one hit; throws 429 when that goes over the limit. */
+  hit(key: string): Promise<void>;
+  reset(key: string): Promise<void>;
+}
+
+function makeLimiter(db: Db, keyPrefix: string, points: number, durationSec: number, message: string, blockSec?: number): Limiter {
+  const rl = new RateLimiterPostgres({
+    storeClient: db,
+    storeType: 'knex',
+    tableName: 'rate_limits',
+    tableCreated: true,
+    clearExpiredByTimeout: false, // the prune job removes expired rows
+    keyPrefix,
+    points,
+    duration: durationSec,
+    blockDuration: blockSec ?? 0,
+  });
+  const tooMany = (res: RateLimiterRes) => new TooManyRequestsError(message, Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+  return {
+    async check(key) {
+      const res = await rl.get(key);
+      if (res && res.consumedPoints >= points) throw tooMany(res);
+    },
+    async hit(key) {
+      try {
+        await rl.consume(key);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) throw tooMany(err);
+        throw err;
+      }
+    },
+    async reset(key) {
+      await rl.delete(key);
+    },
+  };
+}
+
+const WAIT = 'Too many attempts. Please wait a few minutes and try again.';
+
+export function createRateLimits(db: Db) {
+  return {
+    loginAccountIp: makeLimiter(db, 'login_acct_ip', 10, 60 * 60, WAIT, 15 * 60),
+    loginIpDay: makeLimiter(db, 'login_ip_day', 100, 24 * 3600, WAIT, 24 * 3600),
+    twoFactorUser: makeLimiter(db, '2fa_user', 10, 15 * 60, WAIT, 15 * 60),
+    signupIp: makeLimiter(db, 'signup_ip', 20, 3600, 'Too many sign-ups from this network. Please try again later.'),
+    forgotEmail: makeLimiter(db, 'forgot_email', 3, 3600, 'We already sent several reset emails. Please check your inbox or try again later.'),
+    forgotIp: makeLimiter(db, 'forgot_ip', 20, 3600, WAIT),
+    resendEmail: makeLimiter(db, 'resend_email', 3, 3600, 'We already sent several emails. Please check your inbox or try again later.'),
+    resendIp: makeLimiter(db, 'resend_ip', 20, 3600, WAIT),
+  };
+}
+
+export type RateLimits = ReturnType<typeof createRateLimits>;
