@@ -35,7 +35,8 @@ function normalize(err: unknown): AppError | undefined {
 }
 
 export function wantsJson(req: Request): boolean {
-  return req.path.startsWith('/api/') || (!req.accepts('html') && Boolean(req.accepts('json')));
+  // originalUrl, not path: inside a mounted router path is relative to the mount point.
+  return req.originalUrl.startsWith('/api/') || (!req.accepts('html') && Boolean(req.accepts('json')));
 }
 
 function send(req: Request, res: Response, status: number, code: string, message: string, fields?: FieldErrors, stack?: string) {

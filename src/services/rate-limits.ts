@@ -4,8 +4,10 @@ import { TooManyRequestsError } from '../lib/errors.js';
 
 /**
  * Throttles kept in PostgreSQL (table rate_limits) so every web process shares them.
- * Login follows rate-limiter-flexible's recipe: consecutive failures are counted per account
- * AND IP (so an attacker elsewhere cannot lock the real user out), plus a daily cap per IP.
+ * Login follows rate-limiter-flexible's recipe: failures are counted per account AND IP (so an
+ * attacker elsewhere cannot lock the real user out; a success clears the count) with 10 allowed
+ * per 15 minutes, plus 100 failures a day per IP. Over a limit, the answer is 429 with
+ * Retry-After until the window ends.
  */
 export interface Limiter {
   /** Throws 429 if the key is already over its limit, without counting this call. */
@@ -51,9 +53,9 @@ const WAIT = 'Too many attempts. Please wait a few minutes and try again.';
 
 export function createRateLimits(db: Db) {
   return {
-    loginAccountIp: makeLimiter(db, 'login_acct_ip', 10, 60 * 60, WAIT, 15 * 60),
-    loginIpDay: makeLimiter(db, 'login_ip_day', 100, 24 * 3600, WAIT, 24 * 3600),
-    twoFactorUser: makeLimiter(db, '2fa_user', 10, 15 * 60, WAIT, 15 * 60),
+    loginAccountIp: makeLimiter(db, 'login_acct_ip', 10, 15 * 60, WAIT),
+    loginIpDay: makeLimiter(db, 'login_ip_day', 100, 24 * 3600, WAIT),
+    twoFactorUser: makeLimiter(db, '2fa_user', 10, 15 * 60, WAIT),
     signupIp: makeLimiter(db, 'signup_ip', 20, 3600, 'Too many sign-ups from this network. Please try again later.'),
     forgotEmail: makeLimiter(db, 'forgot_email', 3, 3600, 'We already sent several reset emails. Please check your inbox or try again later.'),
     forgotIp: makeLimiter(db, 'forgot_ip', 20, 3600, WAIT),

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { DELIVER_EMAIL } from '../jobs/deliver-email.js';
+import { createScheduler } from '../src/scheduler.js';
+import { createTestContext, type TestContext } from './support/context.js';
+import { csrf, GOOD_PASSWORD, uniqueEmail } from './support/accounts.js';
+import { mailTo, startMailbox, tokenIn, type Mailbox } from './support/mailbox.js';
+
+describe('email outbox', () => {
+  let t: TestContext;
+  let mailbox: Mailbox;
+  before(async () => {
+    mailbox = await startMailbox();
+    t = await createTestContext({ SMTP_URL: mailbox.url });
+  });
+  after(async () => {
+    await t.close();
+    await mailbox.close();
+  });
+
+  async function waitForRow(email: string, predicate: (r: { status: string; attempts: number }) => boolean) {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const row = await t.db('email_outbox').where({ to_address: email }).orderBy('id', 'desc').first();
+      if (row && predicate(row)) return row;
+      if (Date.now() > deadline) throw new Error(`outbox row for ${email} never matched: ${JSON.stringify(row)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it('SMTP down: the sign-up still succeeds, and the mail is sent once when SMTP is back', async () => {
+    mailbox.setDown(true);
+    const email = uniqueEmail();
+    const agent = t.agent();
+    const token = await csrf(agent);
+    await agent.post('/api/auth/signup').set('X-CSRF-Token', token).send({ email, password: GOOD_PASSWORD, name: 'Outage' }).expect(201);
+    const failed = await waitForRow(email, (r) => r.attempts === 1);
+    expect(failed.status).to.equal('pending');
+    expect(failed.last_error).to.be.a('string');
+    expect(failed.next_attempt_at.getTime()).to.be.greaterThan(t.clock.now().getTime());
+    expect(mailbox.to(email)).to.have.length(0);
+
+    // Not due yet: the retry job leaves it alone.
+    expect(await t.deps.mail.deliverDue()).to.equal(0);
+
+    mailbox.setDown(false);
+    t.clock.advance(61_000);
+    // The worker's job, run through Agenda as in production.
+    const scheduler = createScheduler({ db: t.db, pool: t.deps.pool, clock: t.clock, logger: t.deps.logger, mail: t.deps.mail }, { processEvery: 100, lockLifetimeMs: 2000, definitions: [(await import('../jobs/deliver-email.js')).deliverEmailJob] });
+    await scheduler.agenda.start();
+    await scheduler.agenda.now(DELIVER_EMAIL);
+    const mail = await mailbox.waitFor(mailTo(email));
+    await scheduler.stop(2000);
+    expect(tokenIn(mail, '/verify-email')).to.have.length.greaterThan(20);
+    const sent = await waitForRow(email, (r) => r.status === 'sent');
+    expect(sent.attempts).to.equal(2);
+
+    // Later runs find nothing more to send: one email, not two.
+    t.clock.advance(3600_000);
+    expect(await t.deps.mail.deliverDue()).to.equal(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(mailbox.to(email)).to.have.length(1);
+  });
+
+  it('sends a message once even when several senders race for it', async () => {
+    const id = await t.deps.mail.queue('password-changed', 'race@example.test', 'Race test', { name: 'Race', resetLink: 'http://store.test/forgot-password' });
+    const results = await Promise.all(Array.from({ length: 5 }, () => t.deps.mail.deliver(id)));
+    expect(results.filter((r) => r === 'sent')).to.have.length(1);
+    await mailbox.waitFor(mailTo('race@example.test'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(mailbox.to('race@example.test')).to.have.length(1);
+  });
+
+  it('rolls the email back with the change it belongs to', async () => {
+    const before = await t.db('email_outbox').count<{ count: number }[]>('* as count');
+    await t.db
+      .transaction(async (trx) => {
+        await t.deps.mail.queue('password-changed', 'rollback@example.test', 'Never sent', { name: 'X', resetLink: 'x' }, trx);
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
+    expect(await t.db('email_outbox').count<{ count: number }[]>('* as count')).to.deep.equal(before);
+  });
+
+  it('renders HTML and text parts with links built from BASE_URL, not the Host header', async () => {
+    const email = uniqueEmail();
+    const agent = t.agent();
+    const token = await csrf(agent);
+    await agent.post('/api/auth/signup').set('Host', 'evil.example').set('X-CSRF-Token', token).send({ email, password: GOOD_PASSWORD, name: 'Host Check' }).expect(201);
+    const mail = await mailbox.waitFor(mailTo(email));
+    expect(mail.text).to.include('http://store.test/verify-email?token=').and.not.include('evil.example');
+    expect(mail.html).to.include('href="http://store.test/verify-email?token=');
+    expect(mail.from?.text).to.include('Pixel Bazaar');
+  });
+});
