@@ -58,7 +58,7 @@ describe('account pages (forms without JavaScript)', () => {
 
   it('never redirects off-site after login', async () => {
     const user = await makeUser(t.db);
-    for (const next of ['//evil.example/x', 'https://evil.example', '/\\evil.example']) {
+    for (const next of ['//evil.example/x', 'https://evil.example', '/\\evil.example', '/\t/evil.example']) {
       const agent = t.agent();
       const page = await agent.get('/login').expect(200);
       const res = await agent.post('/login').type('form').send({ _csrf: formToken(page.text), email: user.email, password: user.password, next }).expect(303);

@@ -118,3 +118,34 @@ describe('entry points (child processes)', function () {
     });
   });
 });
+
+describe('create-admin command', function () {
+  this.timeout(60_000);
+  it('creates an admin from ADMIN_PASSWORD, refuses a weak one, and promotes an existing user', async () => {
+    const url = await createTestDatabase();
+    const env = { ...BASE_ENV, NODE_ENV: 'development', DATABASE_URL: url, LOG_LEVEL: 'warn' };
+    const tsx = path.join(rootDir, 'node_modules/.bin/tsx');
+    try {
+      const weak = run(tsx, ['src/cli/create-admin.ts', '--email', 'boss@example.test'], { ...env, ADMIN_PASSWORD: 'password' });
+      expect(await weak.exited).to.equal(2);
+      expect(weak.output()).to.include('too common');
+
+      const ok = run(tsx, ['src/cli/create-admin.ts', '--email', 'boss@example.test', '--name', 'Boss'], { ...env, ADMIN_PASSWORD: 'a long admin passphrase' });
+      expect(await ok.exited, ok.output()).to.equal(0);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const row = (await client.query("SELECT role, name, email_verified_at, password_hash FROM users WHERE email = 'boss@example.test'")).rows[0];
+      expect(row).to.include({ role: 'admin', name: 'Boss' });
+      expect(row.email_verified_at).to.be.instanceOf(Date);
+      expect(row.password_hash).to.match(/^\$argon2id\$/);
+
+      await client.query("INSERT INTO users (email, name, password_hash, role) VALUES ('promote@example.test', 'P', 'x', 'user')");
+      const promote = run(tsx, ['src/cli/create-admin.ts', '--email', 'promote@example.test'], { ...env, ADMIN_PASSWORD: 'another admin passphrase' });
+      expect(await promote.exited, promote.output()).to.equal(0);
+      expect((await client.query("SELECT role FROM users WHERE email = 'promote@example.test'")).rows[0].role).to.equal('admin');
+      await client.end();
+    } finally {
+      await dropTestDatabase(url);
+    }
+  });
+});

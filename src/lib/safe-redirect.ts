@@ -5,6 +5,7 @@
 export function safeNext(value: unknown, fallback = '/'): string {
   if (typeof value !== 'string' || value.length > 512) return fallback;
   if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return fallback;
-  if (/[\u0000-\u001f]/.test(value)) return fallback;
+  // Control characters (tabs, newlines) let some browsers read "/\t/evil.com" as another origin.
+  if ([...value].some((c) => c.charCodeAt(0) < 0x20)) return fallback;
   return value;
 }

@@ -17,8 +17,8 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** Serves a test context's app on a free local port. */
-export async function listen(t: TestContext): Promise<{ baseUrl: string; server: Server }> {
-  const server = t.app.listen(0, '127.0.0.1');
+export async function listen(t: TestContext, port = 0): Promise<{ baseUrl: string; server: Server }> {
+  const server = t.app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
