@@ -6,6 +6,7 @@ import { createAccountController } from './controllers/account.js';
 import { createAdminController } from './controllers/admin.js';
 import { createAuthApiController } from './controllers/auth.js';
 import { createAuthPagesController } from './controllers/auth-pages.js';
+import { createCartController } from './controllers/cart.js';
 import { createHealthController } from './controllers/health.js';
 import { createSessionActions } from './controllers/session-actions.js';
 import { createTwoFactorApiController } from './controllers/two-factor.js';
@@ -25,6 +26,7 @@ import { securityHeaders } from './middleware/security.js';
 import { sessionMiddleware } from './middleware/session.js';
 import { adminRoutes } from './routes/admin.js';
 import { authApiRoutes, authPageRoutes } from './routes/auth.js';
+import { cartRoutes } from './routes/cart.js';
 import { healthRoutes } from './routes/health.js';
 import { productsApiRoutes } from './routes/products.js';
 import { shopRoutes } from './routes/shop.js';
@@ -33,6 +35,7 @@ import type { LoginEventModel } from './models/login-events.js';
 import type { SessionModel } from './models/sessions.js';
 import type { UserModel } from './models/users.js';
 import type { AuthService } from './services/auth-service.js';
+import type { CartService } from './services/cart-service.js';
 import type { CatalogService } from './services/catalog-service.js';
 import type { TwoFactorService } from './services/two-factor-service.js';
 
@@ -44,7 +47,7 @@ export interface AppDeps {
   clock: Clock;
   sessionStore: session.Store;
   models: { users: UserModel; sessions: SessionModel; loginEvents: LoginEventModel };
-  services: { catalog: CatalogService; auth: AuthService; twoFactor: TwoFactorService };
+  services: { catalog: CatalogService; auth: AuthService; twoFactor: TwoFactorService; cart: CartService };
   /** Called for unexpected (500) errors; the alerts feature sends them to Discord/Slack. */
   reportError?: (err: unknown, req: Request) => void;
 }
@@ -98,9 +101,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(passport.session());
   app.use(sessionLifetime({ absoluteMs: config.sessionAbsoluteMs, clock: deps.clock }));
   app.use(flashMessages);
-  app.use((req, res, next) => {
+  app.use(async (req, res, next) => {
     res.locals.currentPath = req.path;
     res.locals.searchQuery = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
+    // The header's cart count for signed-in users (guests' count comes from their browser).
+    res.locals.cartCount = req.user && req.method === 'GET' && !req.path.startsWith('/api/') ? await deps.services.cart.count(req.user.id) : 0;
     next();
   });
 
@@ -110,6 +115,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(authApiRoutes(createAuthApiController({ auth, actions, sessions }), createTwoFactorApiController({ twoFactor, actions })));
   app.use(authPageRoutes(createAuthPagesController({ auth, actions }), createAccountController({ auth, twoFactor, actions, sessions, loginEvents })));
   app.use(adminRoutes(createAdminController({ db: deps.db, clock: deps.clock }), requireAdmin({ require2fa: config.requireAdmin2fa })));
+  app.use(cartRoutes(createCartController({ cart: deps.services.cart })));
   app.use(productsApiRoutes(createProductsApiController({ catalog: deps.services.catalog })));
   app.use(shopRoutes(createShopController({ catalog: deps.services.catalog })));
 

@@ -6,9 +6,11 @@ import { createDb, createPgPool, type Db } from './db/knex.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { createSessionStore } from './middleware/session.js';
+import { createCartModel } from './models/cart.js';
 import { createCategoryModel } from './models/categories.js';
 import { createEmailOutboxModel } from './models/email-outbox.js';
 import { createLoginEventModel } from './models/login-events.js';
+import { createOrderModel } from './models/orders.js';
 import { createProductModel } from './models/products.js';
 import { createRecoveryCodeModel } from './models/recovery-codes.js';
 import { createSessionModel } from './models/sessions.js';
@@ -16,6 +18,7 @@ import { createUserTokenModel } from './models/user-tokens.js';
 import { createUserModel } from './models/users.js';
 import type { AccountDeps } from './services/account-context.js';
 import { createAuthService } from './services/auth-service.js';
+import { createCartService } from './services/cart-service.js';
 import { createCatalogService } from './services/catalog-service.js';
 import { createFolderTransport, createMailService, createSmtpTransport, type MailService, type MailTransport } from './services/mail-service.js';
 import { createRateLimits } from './services/rate-limits.js';
@@ -44,6 +47,8 @@ function createModels(db: Db) {
     loginEvents: createLoginEventModel(db),
     sessions: createSessionModel(db),
     emailOutbox: createEmailOutboxModel(db),
+    carts: createCartModel(db),
+    orders: createOrderModel(db),
   };
 }
 
@@ -85,6 +90,7 @@ export function createDeps(
     catalog: createCatalogService({ products: models.products, categories: models.categories }),
     auth,
     twoFactor: createTwoFactorService({ ...account, auth }),
+    cart: createCartService({ db, carts: models.carts, products: models.products, orders: models.orders, clock }),
   };
 
   return {

@@ -44,6 +44,17 @@ export interface NewProduct {
   created_at?: Date;
 }
 
+export interface CartProductRow {
+  id: number;
+  slug: string;
+  title: string;
+  image_url: string | null;
+  price_paise: number;
+  discount_percent: number;
+  license_type: LicenseType;
+  is_visible: boolean;
+}
+
 export type ProductSort = 'relevance' | 'newest' | 'price-asc' | 'price-desc' | 'rating';
 
 export interface ProductListQuery {
@@ -152,6 +163,14 @@ export function createProductModel(db: Db) {
         .limit(opts.limit);
       if (opts.categoryId !== undefined) q.where('p.category_id', opts.categoryId);
       return (await q).map((r) => ({ tag: r.tag, count: Number(r.count) }));
+    },
+
+    /** Products by id with what a cart needs, hidden ones included (the caller decides). */
+    async findForCart(ids: number[], trx: Knex | Knex.Transaction = db): Promise<CartProductRow[]> {
+      if (ids.length === 0) return [];
+      return (await trx('products')
+        .whereIn('id', ids)
+        .select('id', 'slug', 'title', 'image_url', 'price_paise', 'discount_percent', 'license_type', 'is_visible')) as CartProductRow[];
     },
 
     async insert(row: NewProduct, trx: Knex | Knex.Transaction = db): Promise<{ id: number; slug: string }> {

@@ -1,0 +1,197 @@
+// The cart in the browser. Signed-in shoppers' carts live on the server; guests' carts live in
+// localStorage as [{productId, quantity}] only — never prices: every display asks the server
+// for current prices. On sign-in the guest cart is merged into the saved one and cleared here;
+// on sign-out this browser's copy is cleared so the next person sees an empty cart.
+(() => {
+  const STORE_KEY = 'pixelbazaar.cart.v1';
+  const ANON_KEY = 'pixelbazaar.anon.v1';
+  const signedIn = document.body.dataset.signedIn === '1';
+  const inr = new Intl.NumberFormat('en-IN', { style: 'currency', currency: 'INR', maximumFractionDigits: 2 });
+  const money = (paise) => (paise % 100 === 0 ? inr.format(paise / 100).replace(/\.00$/, '') : inr.format(paise / 100));
+
+  // --- guest storage -------------------------------------------------------------------------
+  function readGuest() {
+    try {
+      const items = JSON.parse(localStorage.getItem(STORE_KEY) || '[]');
+      return Array.isArray(items) ? items.filter((i) => Number.isInteger(i.productId) && Number.isInteger(i.quantity)) : [];
+    } catch {
+      return [];
+    }
+  }
+  const writeGuest = (items) => localStorage.setItem(STORE_KEY, JSON.stringify(items));
+  const clearGuest = () => localStorage.removeItem(STORE_KEY);
+  function anonymousId() {
+    let id = localStorage.getItem(ANON_KEY);
+    if (!id) {
+      id = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2)).replace(/[^A-Za-z0-9-]/g, '');
+      localStorage.setItem(ANON_KEY, id);
+    }
+    return id;
+  }
+
+  // --- server calls --------------------------------------------------------------------------
+  let csrfToken = document.querySelector('meta[name="csrf-token"]')?.content;
+  async function token() {
+    if (!csrfToken) csrfToken = (await (await fetch('/api/auth/csrf', { credentials: 'same-origin' })).json()).csrfToken;
+    return csrfToken;
+  }
+  async function api(method, url, body) {
+    const res = await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json', 'X-CSRF-Token': await token() } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = res.status === 204 ? null : await res.json().catch(() => null);
+    if (!res.ok) throw Object.assign(new Error(data?.error?.message || 'Something went wrong. Please try again.'), { status: res.status, code: data?.error?.code });
+    return data;
+  }
+  const quote = (items) => api('GET', `/api/cart/quote?items=${items.map((i) => `${i.productId}:${i.quantity}`).join(',')}`);
+  const track = (action, productId) => api('POST', '/api/cart/events', { anonymousId: anonymousId(), action, productId }).catch(() => undefined);
+
+  // --- header count --------------------------------------------------------------------------
+  function showCount(count) {
+    for (const el of document.querySelectorAll('[data-cart-count]')) {
+      el.textContent = String(count);
+      el.hidden = count === 0;
+    }
+  }
+  const guestCount = () => readGuest().reduce((n, i) => n + i.quantity, 0);
+
+  // --- actions -------------------------------------------------------------------------------
+  async function add(productId) {
+    if (signedIn) return api('POST', '/api/cart/add', { productId });
+    const items = readGuest().filter((i) => i.productId !== productId);
+    items.push({ productId, quantity: 1 });
+    // Ask the server first so a hidden or unknown product never enters the stored cart.
+    const priced = await quote(items);
+    writeGuest(items.filter((i) => priced.items.some((p) => p.productId === i.productId)));
+    if (priced.dropped.some((d) => d.productId === productId)) throw new Error('That product is not available any more.');
+    track('add', productId);
+    return priced;
+  }
+  async function remove(productId) {
+    if (signedIn) return api('POST', '/api/cart/remove', { productId });
+    writeGuest(readGuest().filter((i) => i.productId !== productId));
+    track('remove', productId);
+    return quote(readGuest());
+  }
+  async function load() {
+    if (signedIn) return api('GET', '/api/cart');
+    const items = readGuest();
+    const priced = await quote(items);
+    if (priced.dropped.length) writeGuest(items.filter((i) => !priced.dropped.some((d) => d.productId === i.productId)));
+    return { ...priced, removed: priced.dropped };
+  }
+
+  // --- sign-in and sign-out ------------------------------------------------------------------
+  async function syncSession() {
+    const params = new URLSearchParams(location.search);
+    if (params.has('signed-out')) {
+      clearGuest();
+      params.delete('signed-out');
+      history.replaceState(null, '', location.pathname + (params.size ? `?${params}` : '') + location.hash);
+    }
+    if (signedIn && readGuest().length) {
+      const merged = await api('POST', '/api/cart/merge', { items: readGuest() });
+      clearGuest();
+      showCount(merged.count);
+      if (merged.dropped.length) notice(merged.dropped);
+      return merged;
+    }
+    if (!signedIn) showCount(guestCount());
+    return null;
+  }
+
+  function notice(dropped) {
+    const box = document.querySelector('[data-cart-notices]');
+    if (!box || !dropped.length) return;
+    for (const d of dropped) {
+      const p = document.createElement('div');
+      p.className = 'alert alert-info';
+      p.textContent = `${d.title || 'A product'} was removed from your cart: ${d.reason === 'owned' ? 'you already own it.' : 'it is no longer available.'}`;
+      box.append(p);
+    }
+  }
+
+  // --- product pages -------------------------------------------------------------------------
+  for (const button of document.querySelectorAll('[data-add-to-cart]')) {
+    button.addEventListener('click', async () => {
+      const feedback = button.parentElement.querySelector('[data-cart-feedback]');
+      button.disabled = true;
+      try {
+        const cart = await add(Number(button.dataset.addToCart));
+        showCount(cart.count);
+        if (feedback) {
+          feedback.className = 'cart-feedback ok';
+          feedback.innerHTML = 'Added to your cart. <a href="/cart">View cart</a>';
+        }
+      } catch (err) {
+        if (feedback) {
+          feedback.className = 'cart-feedback error';
+          feedback.textContent = err.message;
+        }
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  // --- the cart page -------------------------------------------------------------------------
+  const root = document.querySelector('[data-cart-root]');
+  function render(cart) {
+    const list = root.querySelector('[data-cart-list]');
+    const template = document.getElementById('cart-line-template');
+    root.querySelector('[data-cart-loading]').hidden = true;
+    list.replaceChildren();
+    for (const item of cart.items) {
+      const li = template.content.firstElementChild.cloneNode(true);
+      li.dataset.productId = String(item.productId);
+      for (const a of li.querySelectorAll('[data-link]')) a.href = `/products/${item.slug}`;
+      li.querySelector('[data-image]').src = item.image || '/img/placeholder.svg';
+      li.querySelector('[data-title]').textContent = item.title;
+      li.querySelector('[data-license]').textContent = item.licenseType.charAt(0).toUpperCase() + item.licenseType.slice(1);
+      li.querySelector('[data-qty]').textContent = item.quantity > 1 ? ` × ${item.quantity}` : '';
+      li.querySelector('[data-sale]').textContent = money(item.salePrice);
+      const was = li.querySelector('[data-was]');
+      was.textContent = item.discountPercent > 0 ? money(item.unitPrice) : '';
+      li.querySelector('[data-line-total]').textContent = money(item.lineTotal);
+      const removeButton = li.querySelector('[data-remove]');
+      removeButton.setAttribute('aria-label', `Remove ${item.title}`);
+      removeButton.addEventListener('click', async () => {
+        removeButton.disabled = true;
+        try {
+          render(await remove(item.productId));
+        } catch (err) {
+          removeButton.disabled = false;
+          alert(err.message);
+        }
+      });
+      list.append(li);
+    }
+    const empty = cart.items.length === 0;
+    list.hidden = empty;
+    root.querySelector('[data-cart-empty]').hidden = !empty;
+    const summary = root.querySelector('[data-cart-summary]');
+    summary.hidden = empty;
+    summary.querySelector('[data-cart-subtotal]').textContent = money(cart.subtotal);
+    summary.querySelector('[data-cart-discount]').textContent = `− ${money(cart.discount)}`;
+    summary.querySelector('[data-cart-discount-row]').hidden = cart.discount === 0;
+    summary.querySelector('[data-cart-total]').textContent = money(cart.total);
+    showCount(cart.count);
+  }
+
+  (async () => {
+    try {
+      await syncSession();
+      if (root) {
+        const cart = await load();
+        notice(cart.removed || []);
+        render(cart);
+      }
+    } catch (err) {
+      const box = document.querySelector('[data-cart-notices]');
+      if (box) box.textContent = err.message;
+    }
+  })();
+})();

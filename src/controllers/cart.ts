@@ -1,0 +1,93 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { UnauthorizedError } from '../lib/errors.js';
+import { parseInput } from '../lib/validate.js';
+import { MAX_LINES, MAX_QUANTITY, type CartService } from '../services/cart-service.js';
+
+const productId = z.number({ error: 'productId must be a number.' }).int('productId must be a whole number.').positive('productId must be positive.').max(2_147_483_647, 'productId is too large.');
+const quantity = z
+  .number({ error: 'quantity must be a number.' })
+  .int('quantity must be a whole number.')
+  .min(1, 'quantity must be at least 1.')
+  .max(MAX_QUANTITY, `quantity can be at most ${MAX_QUANTITY} licences.`);
+const line = z.object({ productId, quantity: quantity.default(1) }).strict();
+
+const addBody = z.object({ productId, quantity: quantity.optional() }).strict();
+const removeBody = z.object({ productId }).strict();
+const mergeBody = z.object({ items: z.array(line, { error: 'items must be a list.' }).max(MAX_LINES, `At most ${MAX_LINES} items.`) }).strict();
+const guestEventBody = z
+  .object({
+    anonymousId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'anonymousId must be 8–64 letters, digits, - or _.'),
+    action: z.enum(['add', 'remove'], { error: 'action must be add or remove.' }),
+    productId,
+    quantity: quantity.optional(),
+  })
+  .strict();
+/** `?items=12:1,15:2` (productId:quantity pairs), the guest cart kept in the browser. */
+const quoteQuery = z
+  .object({
+    items: z
+      .string({ error: 'items must be a list like 12:1,15:2.' })
+      .max(1000, 'Too many items.')
+      .regex(/^(\d{1,10}:\d{1,2})(,\d{1,10}:\d{1,2})*$/, 'items must be a list like 12:1,15:2.')
+      .optional(),
+  })
+  .strict();
+
+export function createCartController(deps: { cart: CartService }) {
+  const { cart } = deps;
+  const userId = (req: Request) => {
+    if (!req.user) throw new UnauthorizedError('Please sign in to use a saved cart.');
+    return req.user.id;
+  };
+
+  return {
+    /** GET /cart: the cart page (rendered by public/js/cart.js from the JSON API). */
+    page(_req: Request, res: Response) {
+      res.set('Cache-Control', 'no-store').render('shop/cart', { title: 'Your cart' });
+    },
+
+    /** GET /api/cart: the signed-in user's cart, priced now. */
+    async get(req: Request, res: Response) {
+      res.set('Cache-Control', 'no-store').json(await cart.getCart(userId(req)));
+    },
+
+    /** POST /api/cart/add {productId, quantity?}: adds a product (or sets its licences). */
+    async add(req: Request, res: Response) {
+      const body = parseInput(addBody, req.body);
+      res.json(await cart.add(userId(req), body.productId, body.quantity ?? 1));
+    },
+
+    /** POST /api/cart/remove {productId} */
+    async remove(req: Request, res: Response) {
+      const body = parseInput(removeBody, req.body);
+      res.json(await cart.remove(userId(req), body.productId));
+    },
+
+    /** POST /api/cart/merge {items}: folds a guest cart into the user's after sign-in. */
+    async merge(req: Request, res: Response) {
+      const body = parseInput(mergeBody, req.body);
+      res.json(await cart.merge(userId(req), body.items));
+    },
+
+    /** GET /api/cart/quote?items=12:1,15:2: current prices for a guest cart. */
+    async quote(req: Request, res: Response) {
+      const q = parseInput(quoteQuery, req.query);
+      const items = (q.items ? q.items.split(',') : []).map((pair) => {
+        const [id, qty] = pair.split(':').map(Number) as [number, number];
+        return { productId: id, quantity: qty };
+      });
+      const bad = items.findIndex((i) => !line.safeParse(i).success);
+      if (bad >= 0) parseInput(line, items[bad]);
+      if (items.length > MAX_LINES) parseInput(mergeBody, { items });
+      res.set('Cache-Control', 'no-store').json(await cart.quote(items));
+    },
+
+    /** POST /api/cart/events {anonymousId, action, productId}: a guest's add/remove, for analytics. */
+    async guestEvent(req: Request, res: Response) {
+      const body = parseInput(guestEventBody, req.body);
+      await cart.trackGuest(body.anonymousId, body.action, body.productId, body.quantity);
+      res.status(204).end();
+    },
+  };
+}
