@@ -46,7 +46,8 @@
     if (!res.ok) throw Object.assign(new Error(data?.error?.message || 'Something went wrong. Please try again.'), { status: res.status, code: data?.error?.code });
     return data;
   }
-  const quote = (items) => api('GET', `/api/cart/quote?items=${items.map((i) => `${i.productId}:${i.quantity}`).join(',')}`);
+  const EMPTY = { items: [], subtotal: 0, discount: 0, total: 0, currency: 'INR', count: 0, dropped: [] };
+  const quote = async (items) => (items.length ? api('GET', `/api/cart/quote?items=${items.map((i) => `${i.productId}:${i.quantity}`).join(',')}`) : EMPTY);
   const track = (action, productId) => api('POST', '/api/cart/events', { anonymousId: anonymousId(), action, productId }).catch(() => undefined);
 
   // --- header count --------------------------------------------------------------------------

@@ -26,11 +26,14 @@ const guestEventBody = z
 /** `?items=12:1,15:2` (productId:quantity pairs), the guest cart kept in the browser. */
 const quoteQuery = z
   .object({
-    items: z
+    items: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
       .string({ error: 'items must be a list like 12:1,15:2.' })
       .max(1000, 'Too many items.')
       .regex(/^(\d{1,10}:\d{1,2})(,\d{1,10}:\d{1,2})*$/, 'items must be a list like 12:1,15:2.')
       .optional(),
+    ),
   })
   .strict();
 

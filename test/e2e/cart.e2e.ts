@@ -1,0 +1,94 @@
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
+import { launchBrowser, listen, screenshot, watchForProblems } from '../support/browser.js';
+import { makeUser } from '../support/accounts.js';
+import { createTestContext, type TestContext } from '../support/context.js';
+
+describe('e2e: a guest cart follows the shopper through sign-in and is cleared at sign-out', () => {
+  let t: TestContext;
+  let server: Server;
+  let baseUrl: string;
+  let browser: Browser;
+
+  before(async () => {
+    t = await createTestContext();
+    await seedDemoCatalog(t.db);
+    ({ server, baseUrl } = await listen(t));
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => server.close(r));
+    await t.close();
+  });
+
+  const idOf = async (slug: string) => ((await t.db('products').where({ slug }).first()) as { id: number }).id;
+
+  it('guest adds two products, reloads, signs in to a stored third, signs out to an empty cart', async () => {
+    // The account already has a saved cart with a third product.
+    const user = await makeUser(t.db, { name: 'Rohan Mehta' });
+    const [cart] = await t.db('carts').insert({ user_id: user.id }).returning('id');
+    await t.db('cart_items').insert({ cart_id: cart.id, product_id: await idOf('golden-hour-luts'), quantity: 1 });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems = watchForProblems(page);
+    for (const slug of ['minimal-resume-kit', 'mukta-display']) {
+      await page.goto(`${baseUrl}/products/${slug}`);
+      await page.getByRole('button', { name: 'Add to cart' }).click();
+      await page.locator('[data-cart-feedback].ok').waitFor();
+    }
+    expect(await page.locator('[data-cart-count]').textContent()).to.equal('2');
+    await screenshot(page, '20-product-added');
+
+    await page.goto(`${baseUrl}/cart`);
+    await page.locator('.cart-line').first().waitFor();
+    await page.reload();
+    await page.locator('.cart-line').first().waitFor();
+    expect(await page.locator('.cart-line').count()).to.equal(2);
+    expect(await page.locator('[data-cart-total]').textContent()).to.equal('₹1,848'); // 249 + 1,599
+    await screenshot(page, '21-guest-cart');
+    expect(await t.db('cart_events').whereNotNull('anonymous_id').count<{ count: number }[]>('* as count')).to.deep.equal([{ count: 2 }]);
+
+    await page.getByRole('link', { name: 'Sign in to check out' }).click();
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/cart$/);
+    await page.waitForFunction(() => document.querySelectorAll('.cart-line').length === 3);
+    const titles = await page.locator('.cart-line-title').allTextContents();
+    expect(titles.sort()).to.deep.equal(['Golden Hour Cinematic LUTs', 'Minimal Resume Kit', 'Mukta Display Family']);
+    expect(await page.evaluate(() => localStorage.getItem('pixelbazaar.cart.v1'))).to.equal(null);
+    expect(await page.locator('[data-cart-count]').textContent()).to.equal('3');
+    await screenshot(page, '22-merged-cart');
+
+    const saved = await t.db('cart_items as i').join('carts as c', 'c.id', 'i.cart_id').where('c.user_id', user.id).count<{ count: number }[]>('* as count');
+    expect(saved).to.deep.equal([{ count: 3 }]);
+
+    // Remove one line.
+    await page.getByRole('button', { name: 'Remove Minimal Resume Kit' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.cart-line').length === 2);
+
+    await page.goto(`${baseUrl}/account`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((u) => u.pathname === '/');
+    await page.goto(`${baseUrl}/cart`);
+    await page.locator('[data-cart-empty]').waitFor({ state: 'visible' });
+    expect(await page.locator('[data-cart-count]').isHidden()).to.equal(true);
+    await screenshot(page, '23-empty-cart-after-sign-out');
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
+  it('cart page on a phone', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${baseUrl}/products/pitch-deck-startup`);
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.locator('[data-cart-feedback].ok').waitFor();
+    await page.goto(`${baseUrl}/cart`);
+    await page.locator('.cart-line').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).to.be.at.most(0);
+    await screenshot(page, '24-cart-mobile');
+  });
+});
