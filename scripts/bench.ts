@@ -16,6 +16,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrateLatest } from '../src/db/migrate.js';
 import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/lib/logger.js';
+import { hashPassword } from '../src/lib/passwords.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -31,8 +32,8 @@ function listen(app: express.Express): Promise<{ url: string; close: () => Promi
   });
 }
 
-async function measure(name: string, url: string) {
-  const r = await autocannon({ url, connections, duration: seconds });
+async function measure(name: string, url: string, extra: Partial<autocannon.Options> = {}) {
+  const r = await autocannon({ url, connections, duration: seconds, ...extra });
   const non2xx = r.non2xx + r.errors;
   return { name, 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, errors: non2xx };
 }
@@ -55,9 +56,37 @@ const store = await listen(createApp(deps));
 
 const rows = [await measure('bare express "hello"', bare.url + '/')];
 for (const p of paths) rows.push(await measure(`store ${p}`, store.url + p));
+
+// POST /api/cart/add as a signed-in user: session lookup, user load, product and ownership
+// checks, the upsert and its analytics event in one transaction, then the priced cart.
+const email = 'bench@example.test';
+await deps.db('users').insert({ email, name: 'Bench', password_hash: await hashPassword('bench passphrase 1'), email_verified_at: new Date() });
+// Production cookies are Secure: say the request came through an HTTPS proxy, as on a PaaS.
+const https = { 'X-Forwarded-Proto': 'https' };
+const first = await fetch(store.url + '/api/auth/csrf', { headers: https });
+let cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
+const firstToken = ((await first.json()) as { csrfToken: string }).csrfToken;
+const login = await fetch(store.url + '/api/auth/login', {
+  method: 'POST',
+  headers: { ...https, 'Content-Type': 'application/json', 'X-CSRF-Token': firstToken, Cookie: cookie },
+  body: JSON.stringify({ email, password: 'bench passphrase 1' }),
+});
+cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+const csrfToken = ((await login.json()) as { csrfToken: string }).csrfToken;
+if (login.status !== 200 || !cookie.startsWith('sid=')) throw new Error(`bench login failed: ${login.status}`);
+const product = (await deps.db('products').where({ slug: 'mukta-display' }).first()) as { id: number };
+rows.push(
+  await measure('store POST /api/cart/add (signed in)', store.url + '/api/cart/add', {
+    method: 'POST',
+    headers: { ...https, 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken, Cookie: cookie },
+    body: JSON.stringify({ productId: product.id }),
+  }),
+);
 console.log(`\nautocannon -c ${connections} -d ${seconds}, production mode (view cache on, logs at warn), ${os.cpus().length} cores`);
 console.table(rows);
 
+// autocannon stops with requests still queued in the app; let them finish before closing pools.
+await new Promise((r) => setTimeout(r, 1500));
 await bare.close();
 await store.close();
 await deps.close();

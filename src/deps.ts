@@ -58,7 +58,7 @@ export function createDeps(
 ): Deps {
   const db: Db = createDb({ url: opts.databaseUrl, poolMax: config.databasePoolMax, ssl: config.databaseSsl });
   // Sessions and Agenda want a plain pg pool; a small separate one keeps them from starving queries.
-  const pool = createPgPool({ url: opts.databaseUrl, poolMax: 5, ssl: config.databaseSsl });
+  const pool = createPgPool({ url: opts.databaseUrl, poolMax: config.databasePoolMax, ssl: config.databaseSsl });
   pool.on('error', (err) => opts.logger.error({ err }, 'idle database client error'));
 
   const clock = opts.clock ?? systemClock;
@@ -102,7 +102,7 @@ export function createDeps(
     models,
     services,
     mail,
-    sessionStore: createSessionStore(pool),
+    sessionStore: createSessionStore(pool, { now: () => clock.now().getTime() }),
     async close() {
       transport.close();
       await Promise.allSettled([db.destroy(), pool.end()]);

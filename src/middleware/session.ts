@@ -15,9 +15,31 @@ export interface SessionOptions {
  * they survive restarts. The cookie holds only the signed session id. Expired rows are removed by
  * the `prune-expired-sessions` job rather than a timer in every web process.
  */
-export function createSessionStore(pool: pg.Pool): session.Store {
+export function createSessionStore(pool: pg.Pool, opts: { touchEveryMs?: number; now?: () => number } = {}): session.Store {
   const PgStore = connectPgSimple(session);
-  return new PgStore({ pool, tableName: 'session', pruneSessionInterval: false, createTableIfMissing: false });
+  const store = new PgStore({ pool, tableName: 'session', pruneSessionInterval: false, createTableIfMissing: false });
+  return throttleTouches(store, opts.touchEveryMs ?? 60_000, opts.now ?? Date.now);
+}
+
+/**
+ * A rolling session is "touched" (an UPDATE of its expiry) on every request. Under load that is a
+ * write per page view; pushing an expiry measured in days forward more than once a minute buys
+ * nothing, so this process skips touches of a session it touched less than `everyMs` ago.
+ * A changed session is still saved in full every time.
+ */
+function throttleTouches(store: session.Store, everyMs: number, now: () => number): session.Store {
+  const touched = new Map<string, number>();
+  const touch = store.touch?.bind(store);
+  if (!touch) return store;
+  store.touch = (sid, sess, cb) => {
+    const t = now();
+    const last = touched.get(sid);
+    if (last !== undefined && t - last < everyMs) return cb?.();
+    if (touched.size > 50_000) touched.clear(); // bounded memory; the worst case is one extra touch
+    touched.set(sid, t);
+    touch(sid, sess, cb);
+  };
+  return store;
 }
 
 export function sessionMiddleware(store: session.Store, opts: Omit<SessionOptions, 'pool'>): RequestHandler {

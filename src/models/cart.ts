@@ -24,9 +24,26 @@ export function createCartModel(db: Db) {
       return (row as { id: number }).id;
     },
 
-    /** Sets a line's quantity, adding the line if needed. Repeating it changes nothing. */
-    async setLine(cartId: number, productId: number, quantity: number, trx: Handle = db): Promise<void> {
-      await trx('cart_items').insert({ cart_id: cartId, product_id: productId, quantity }).onConflict(['cart_id', 'product_id']).merge({ quantity });
+    /**
+     * Sets a line's quantity (adding the cart and the line if needed) and records the event, in
+     * one statement: atomic without a transaction's extra round trips, and safe when many adds
+     * race (the unique keys turn them into updates). Repeating it changes nothing but the event log.
+     */
+    async setLine(userId: number, productId: number, quantity: number, at: Date, trx: Handle = db): Promise<void> {
+      await trx.raw(
+        `WITH cart AS (
+           INSERT INTO carts (user_id) VALUES (?)
+           ON CONFLICT (user_id) DO UPDATE SET updated_at = now()
+           RETURNING id
+         ), line AS (
+           INSERT INTO cart_items (cart_id, product_id, quantity) SELECT id, ?, ? FROM cart
+           ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity
+           RETURNING product_id
+         )
+         INSERT INTO cart_events (user_id, product_id, action, quantity, created_at)
+         SELECT ?, product_id, 'add', ?, ? FROM line`,
+        [userId, productId, quantity, userId, quantity, at],
+      );
     },
 
     /** Adds a line or keeps the larger quantity: merging the same guest cart twice is a no-op. */

@@ -110,16 +110,10 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
 
     /** Adds a product (or sets its licence count). 404 unknown or hidden, 409 already owned. */
     async add(userId: number, productId: number, quantity = 1) {
-      const [product] = await products.findForCart([productId]);
+      const [[product], owned] = await Promise.all([products.findForCart([productId]), orders.ownedProductIds(userId, [productId])]);
       if (!product || !product.is_visible) throw new NotFoundError('That product is not available.');
-      if ((await orders.ownedProductIds(userId, [productId])).has(productId)) {
-        throw new ConflictError('You already own this product. Find it in your downloads.', 'ALREADY_OWNED');
-      }
-      await db.transaction(async (trx) => {
-        const cartId = await carts.ensureCart(userId, trx);
-        await carts.setLine(cartId, productId, quantity, trx);
-        await carts.recordEvents([{ user_id: userId, product_id: productId, action: 'add', quantity, created_at: clock.now() }], trx);
-      });
+      if (owned.has(productId)) throw new ConflictError('You already own this product. Find it in your downloads.', 'ALREADY_OWNED');
+      await carts.setLine(userId, productId, quantity, clock.now());
       return getCart(userId);
     },
 
