@@ -97,3 +97,29 @@ describe('access control', () => {
     });
   });
 });
+
+describe('session expiry', () => {
+  let t: TestContext;
+  before(async () => {
+    t = await createTestContext();
+  });
+  after(() => t.close());
+
+  it('pushes the idle expiry forward at most once a minute per session', async () => {
+    const user = await makeUser(t.db);
+    const agent = t.agent();
+    await apiLogin(agent, user.email, user.password);
+    const expireOf = async () => ((await t.db('session').where({ user_id: user.id }).first()) as { expire: Date }).expire.getTime();
+    await agent.get('/api/auth/me').expect(200);
+    const first = await expireOf();
+    // The stored expiry has one-second resolution and comes from the cookie's real-time clock.
+    await new Promise((r) => setTimeout(r, 1100));
+    t.clock.advance(30_000);
+    await agent.get('/api/auth/me').expect(200);
+    expect(await expireOf(), 'no write within the minute').to.equal(first);
+    t.clock.advance(60_000);
+    await new Promise((r) => setTimeout(r, 1100));
+    await agent.get('/api/auth/me').expect(200);
+    expect(await expireOf(), 'moved forward after a minute').to.be.greaterThan(first);
+  });
+});
