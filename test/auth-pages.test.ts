@@ -1,20 +1,14 @@
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { GOOD_PASSWORD, makeUser, uniqueEmail } from './support/accounts.js';
-import { mailTo, startMailbox, tokenIn, type Mailbox } from './support/mailbox.js';
+import { mailTo, tokenIn, type Mailbox, useAppWithMailbox } from './support/mailbox.js';
 
 /** The HTML forms, as a browser without JavaScript uses them. */
 describe('account pages (forms without JavaScript)', () => {
+  const env = useAppWithMailbox();
   let t: TestContext;
   let mailbox: Mailbox;
-  before(async () => {
-    mailbox = await startMailbox();
-    t = await createTestContext({ SMTP_URL: mailbox.url });
-  });
-  after(async () => {
-    await t.close();
-    await mailbox.close();
-  });
+  before(() => ({ t, mailbox } = env));
 
   const formToken = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 

@@ -1,23 +1,16 @@
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { apiLogin, csrf, GOOD_PASSWORD, makeUser, sidOf, uniqueEmail } from './support/accounts.js';
-import { mailTo, startMailbox, tokenIn, type Mailbox } from './support/mailbox.js';
+import { mailTo, tokenIn, type Mailbox, useAppWithMailbox } from './support/mailbox.js';
 
 const CHROME_ON_ANDROID =
   'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
 
 describe('accounts: sign-up, verification, login, logout', () => {
+  const env = useAppWithMailbox();
   let t: TestContext;
   let mailbox: Mailbox;
-
-  before(async () => {
-    mailbox = await startMailbox();
-    t = await createTestContext({ SMTP_URL: mailbox.url });
-  });
-  after(async () => {
-    await t.close();
-    await mailbox.close();
-  });
+  before(() => ({ t, mailbox } = env));
 
   it('sign-up → verification mail → verify → login → logout, end to end', async () => {
     const email = uniqueEmail();

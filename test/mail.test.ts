@@ -1,21 +1,15 @@
 import { expect } from 'chai';
 import { DELIVER_EMAIL } from '../jobs/deliver-email.js';
 import { createScheduler } from '../src/scheduler.js';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { csrf, GOOD_PASSWORD, uniqueEmail } from './support/accounts.js';
-import { mailTo, startMailbox, tokenIn, type Mailbox } from './support/mailbox.js';
+import { mailTo, tokenIn, type Mailbox, useAppWithMailbox } from './support/mailbox.js';
 
 describe('email outbox', () => {
+  const env = useAppWithMailbox();
   let t: TestContext;
   let mailbox: Mailbox;
-  before(async () => {
-    mailbox = await startMailbox();
-    t = await createTestContext({ SMTP_URL: mailbox.url });
-  });
-  after(async () => {
-    await t.close();
-    await mailbox.close();
-  });
+  before(() => ({ t, mailbox } = env));
 
   async function waitForRow(email: string, predicate: (r: { status: string; attempts: number }) => boolean) {
     const deadline = Date.now() + 5000;

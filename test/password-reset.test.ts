@@ -1,19 +1,13 @@
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { apiLogin, csrf, makeUser, uniqueEmail } from './support/accounts.js';
-import { mailTo, startMailbox, tokenIn, type Mailbox } from './support/mailbox.js';
+import { mailTo, tokenIn, type Mailbox, useAppWithMailbox } from './support/mailbox.js';
 
 describe('accounts: password reset and change', () => {
+  const env = useAppWithMailbox();
   let t: TestContext;
   let mailbox: Mailbox;
-  before(async () => {
-    mailbox = await startMailbox();
-    t = await createTestContext({ SMTP_URL: mailbox.url });
-  });
-  after(async () => {
-    await t.close();
-    await mailbox.close();
-  });
+  before(() => ({ t, mailbox } = env));
 
   async function requestReset(email: string) {
     const agent = t.agent();

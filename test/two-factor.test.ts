@@ -1,19 +1,13 @@
 import { expect } from 'chai';
-import { createTestContext, type TestContext } from './support/context.js';
+import type { TestContext } from './support/context.js';
 import { apiLogin, makeUser, totpCode } from './support/accounts.js';
-import { mailTo, startMailbox, type Mailbox } from './support/mailbox.js';
+import { mailTo, type Mailbox, useAppWithMailbox } from './support/mailbox.js';
 
 describe('accounts: two-factor sign-in', () => {
+  const env = useAppWithMailbox();
   let t: TestContext;
   let mailbox: Mailbox;
-  before(async () => {
-    mailbox = await startMailbox();
-    t = await createTestContext({ SMTP_URL: mailbox.url });
-  });
-  after(async () => {
-    await t.close();
-    await mailbox.close();
-  });
+  before(() => ({ t, mailbox } = env));
 
   /** Signs in (no 2FA yet), sets up TOTP, returns the secret and recovery codes. */
   async function enrolTotp() {

@@ -1,28 +1,15 @@
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
-import { launchBrowser, listen, screenshot, watchForProblems } from '../support/browser.js';
+import { screenshot, useBrowserApp, watchForProblems } from '../support/browser.js';
 import { makeUser } from '../support/accounts.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import type { TestContext } from '../support/context.js';
 
 describe('e2e: a guest cart follows the shopper through sign-in and is cleared at sign-out', () => {
+  const env = useBrowserApp({ seed: true });
   let t: TestContext;
-  let server: Server;
   let baseUrl: string;
   let browser: Browser;
-
-  before(async () => {
-    t = await createTestContext();
-    await seedDemoCatalog(t.db);
-    ({ server, baseUrl } = await listen(t));
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await new Promise((r) => server.close(r));
-    await t.close();
-  });
+  before(() => ({ t, baseUrl, browser } = env));
 
   const idOf = async (slug: string) => ((await t.db('products').where({ slug }).first()) as { id: number }).id;
 

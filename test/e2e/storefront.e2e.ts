@@ -1,27 +1,12 @@
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
-import { launchBrowser, listen, screenshot, watchForProblems } from '../support/browser.js';
-import { createTestContext, type TestContext } from '../support/context.js';
+import { screenshot, useBrowserApp, watchForProblems } from '../support/browser.js';
 
 describe('e2e: a shopper browses the storefront', () => {
-  let t: TestContext;
-  let server: Server;
+  const env = useBrowserApp({ seed: true });
   let baseUrl: string;
   let browser: Browser;
-
-  before(async () => {
-    t = await createTestContext();
-    await seedDemoCatalog(t.db);
-    ({ server, baseUrl } = await listen(t));
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await new Promise((r) => server.close(r));
-    await t.close();
-  });
+  before(() => ({ baseUrl, browser } = env));
 
   async function newPage(width = 1280, height = 800): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage({ viewport: { width, height } });

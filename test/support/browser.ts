@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { rootDir } from '../../src/lib/paths.js';
-import type { TestContext } from './context.js';
+import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
+import { createTestContext, type TestContext } from './context.js';
 
 export const screenshotDir = path.join(rootDir, 'test-results', 'screenshots');
 
@@ -58,4 +59,24 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.waitForLoadState('networkidle');
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * Mocha hooks for a browser suite: the app on a fresh database (with the demo catalog when
+ * `seed`), served on a free port, and one chromium. Read the fields inside tests.
+ */
+export function useBrowserApp(opts: { seed?: boolean } = {}) {
+  const env = {} as { t: TestContext; server: Server; baseUrl: string; browser: Browser };
+  before(async () => {
+    env.t = await createTestContext();
+    if (opts.seed) await seedDemoCatalog(env.t.db);
+    ({ server: env.server, baseUrl: env.baseUrl } = await listen(env.t));
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    if (env.server) await new Promise((r) => env.server.close(r));
+    await env.t?.close();
+  });
+  return env;
 }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { createTestContext, type TestContext } from './context.js';
 
 /**
  * A real SMTP server on localhost that keeps every message it receives, for tests to read.
@@ -72,3 +73,20 @@ export function tokenIn(m: ParsedMail, path: string): string {
 
 export const mailTo = (address: string) => (m: ParsedMail) =>
   (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).some((a) => a.value.some((v) => v.address?.toLowerCase() === address.toLowerCase()));
+
+/**
+ * Mocha hooks for a suite that reads mail: a mailbox, then the app on a fresh database sending
+ * to it. Read `env.t` and `env.mailbox` inside tests (they exist once `before` has run).
+ */
+export function useAppWithMailbox(extraEnv: NodeJS.ProcessEnv = {}) {
+  const env = {} as { t: TestContext; mailbox: Mailbox };
+  before(async () => {
+    env.mailbox = await startMailbox();
+    env.t = await createTestContext({ SMTP_URL: env.mailbox.url, ...extraEnv });
+  });
+  after(async () => {
+    await env.t?.close();
+    await env.mailbox?.close();
+  });
+  return env;
+}
