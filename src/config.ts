@@ -49,6 +49,10 @@ const envSchema = z.object({
   MAIL_OUTBOX_DIR: z.preprocess(emptyToUndefined, z.string().default('data/outbox')),
   DATA_ENCRYPTION_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional()),
   REQUIRE_ADMIN_2FA: z.preprocess(emptyToUndefined, booleanish.optional()),
+  RAZORPAY_KEY_ID: z.preprocess(emptyToUndefined, z.string().regex(/^rzp_(test|live)_[A-Za-z0-9]+$/, 'must look like rzp_test_… or rzp_live_…').optional()),
+  RAZORPAY_KEY_SECRET: optionalString,
+  RAZORPAY_WEBHOOK_SECRET: optionalString,
+  RAZORPAY_API_BASE: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
   DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
   DEV_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).default('bazaar-admin-dev')),
@@ -75,6 +79,11 @@ export type Config = Readonly<{
   /** 32-byte key for secrets stored encrypted (TOTP seeds). */
   dataEncryptionKey: Buffer;
   requireAdmin2fa: boolean;
+  /**
+   * Razorpay keys. With no keys outside production the store runs the bundled emulator
+   * (mounted at /__razorpay) with test keys, so checkout works offline.
+   */
+  razorpay: Readonly<{ keyId: string; keySecret: string; webhookSecret: string; apiBase: string | undefined; emulator: boolean }>;
   trustProxy: number;
   logLevel: string;
   runWorkerInWeb: boolean;
@@ -107,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     else if (e.SESSION_SECRET.length < 32) problems.push('SESSION_SECRET: must be at least 32 characters');
     if (!e.SMTP_URL) problems.push('SMTP_URL: required in production (smtp://user:pass@host:587); account and order emails are sent through it');
     if (!e.MAIL_FROM) problems.push('MAIL_FROM: required in production (e.g. "Pixel Bazaar <shop@example.com>")');
+    if (!e.RAZORPAY_KEY_ID || !e.RAZORPAY_KEY_SECRET || !e.RAZORPAY_WEBHOOK_SECRET) {
+      problems.push('RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET: all required in production (Razorpay Dashboard → Settings → API Keys / Webhooks)');
+    }
+    if (e.RAZORPAY_API_BASE) problems.push('RAZORPAY_API_BASE: points the SDK at an emulator and is refused in production');
     if (!e.BASE_URL) problems.push('BASE_URL: required in production (e.g. https://shop.example.com); links in emails are built from it');
   }
   if (problems.length) throw new ConfigError(problems);
@@ -133,6 +146,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? Buffer.from(e.DATA_ENCRYPTION_KEY, 'hex')
       : Buffer.from(hkdfSync('sha256', e.SESSION_SECRET ?? DEV_SESSION_SECRET, 'store', 'data-encryption-key', 32)),
     requireAdmin2fa: e.REQUIRE_ADMIN_2FA ?? isProduction,
+    razorpay: Object.freeze(
+      e.RAZORPAY_KEY_ID && e.RAZORPAY_KEY_SECRET
+        ? { keyId: e.RAZORPAY_KEY_ID, keySecret: e.RAZORPAY_KEY_SECRET, webhookSecret: e.RAZORPAY_WEBHOOK_SECRET ?? '', apiBase: e.RAZORPAY_API_BASE, emulator: false }
+        : {
+            keyId: 'rzp_test_emulator0000',
+            keySecret: 'emulator-key-secret',
+            webhookSecret: 'emulator-webhook-secret',
+            apiBase: e.RAZORPAY_API_BASE ?? `${(e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')}/__razorpay`,
+            emulator: true,
+          },
+    ),
     // Behind a PaaS router there is one proxy hop; without it req.ip would be the router's address.
     trustProxy: e.TRUST_PROXY ?? (isProduction ? 1 : 0),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),

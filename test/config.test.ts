@@ -8,6 +8,9 @@ const PROD = {
   BASE_URL: 'https://shop.example.com',
   SMTP_URL: 'smtp://u:p@mail.example.com:587',
   MAIL_FROM: 'Shop <shop@example.com>',
+  RAZORPAY_KEY_ID: 'rzp_live_AbCdEf123456',
+  RAZORPAY_KEY_SECRET: 'live-secret',
+  RAZORPAY_WEBHOOK_SECRET: 'webhook-secret',
 };
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
@@ -41,6 +44,14 @@ describe('configuration', () => {
     expect(problemsOf({ ...PROD, SESSION_SECRET: 'short' }).join()).to.match(/SESSION_SECRET: must be at least 32/);
     const devDefault = loadConfig({}).sessionSecret;
     expect(problemsOf({ ...PROD, SESSION_SECRET: devDefault }).join()).to.match(/development default/);
+  });
+
+  it('uses the bundled Razorpay emulator without keys outside production, and refuses it in production', () => {
+    expect(loadConfig({}).razorpay).to.include({ emulator: true, apiBase: 'http://localhost:3000/__razorpay' });
+    expect(loadConfig(PROD).razorpay).to.include({ emulator: false, keyId: 'rzp_live_AbCdEf123456', apiBase: undefined });
+    expect(problemsOf({ ...PROD, RAZORPAY_API_BASE: 'http://127.0.0.1:9999' }).join()).to.match(/RAZORPAY_API_BASE: .*refused in production/);
+    expect(problemsOf({ ...PROD, RAZORPAY_WEBHOOK_SECRET: '' }).join()).to.match(/RAZORPAY_WEBHOOK_SECRET/);
+    expect(problemsOf({ RAZORPAY_KEY_ID: 'key_123' }).join()).to.match(/^RAZORPAY_KEY_ID: must look like/);
   });
 
   it('names malformed variables', () => {
