@@ -139,7 +139,7 @@ export function createRazorpayEmulator(opts: EmulatorOptions) {
     for (const [k, v] of Object.entries(entities)) if (v) payload[k] = { entity: structuredClone(v) };
     const body = JSON.stringify({ entity: 'event', account_id: 'acc_EmulatorAcct01', event, contains, payload, created_at: now() });
     if (!opts.webhookUrl) return { eventId, body, status: 0 as number | 'error' };
-    let status: number | 'error' = 'error';
+    let status: number | 'error';
     try {
       const res = await fetch(opts.webhookUrl, {
         method: 'POST',
