@@ -7,6 +7,7 @@ import { createAdminController } from './controllers/admin.js';
 import { createAuthApiController } from './controllers/auth.js';
 import { createAuthPagesController } from './controllers/auth-pages.js';
 import { createCartController } from './controllers/cart.js';
+import { createPaymentsController } from './controllers/payments.js';
 import { createHealthController } from './controllers/health.js';
 import { createSessionActions } from './controllers/session-actions.js';
 import { createTwoFactorApiController } from './controllers/two-factor.js';
@@ -27,6 +28,7 @@ import { sessionMiddleware } from './middleware/session.js';
 import { adminRoutes } from './routes/admin.js';
 import { authApiRoutes, authPageRoutes } from './routes/auth.js';
 import { cartRoutes } from './routes/cart.js';
+import { paymentRoutes, webhookRoutes } from './routes/payments.js';
 import { healthRoutes } from './routes/health.js';
 import { productsApiRoutes } from './routes/products.js';
 import { shopRoutes } from './routes/shop.js';
@@ -36,6 +38,8 @@ import type { SessionModel } from './models/sessions.js';
 import type { UserModel } from './models/users.js';
 import type { AuthService } from './services/auth-service.js';
 import type { CartService } from './services/cart-service.js';
+import type { CheckoutService } from './services/checkout-service.js';
+import type { WebhookService } from './services/webhook-service.js';
 import type { CatalogService } from './services/catalog-service.js';
 import type { TwoFactorService } from './services/two-factor-service.js';
 
@@ -47,7 +51,7 @@ export interface AppDeps {
   clock: Clock;
   sessionStore: session.Store;
   models: { users: UserModel; sessions: SessionModel; loginEvents: LoginEventModel };
-  services: { catalog: CatalogService; auth: AuthService; twoFactor: TwoFactorService; cart: CartService };
+  services: { catalog: CatalogService; auth: AuthService; twoFactor: TwoFactorService; cart: CartService; checkout: CheckoutService; webhooks: WebhookService };
   /** Called for unexpected (500) errors; the alerts feature sends them to Discord/Slack. */
   reportError?: (err: unknown, req: Request) => void;
 }
@@ -86,6 +90,8 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(healthRoutes(createHealthController({ db: deps.db })));
 
+  const payments = createPaymentsController({ checkout: deps.services.checkout, webhooks: deps.services.webhooks });
+  app.use(webhookRoutes(payments));
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 100 }));
   app.use(
@@ -115,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(authApiRoutes(createAuthApiController({ auth, actions, sessions }), createTwoFactorApiController({ twoFactor, actions })));
   app.use(authPageRoutes(createAuthPagesController({ auth, actions }), createAccountController({ auth, twoFactor, actions, sessions, loginEvents })));
   app.use(adminRoutes(createAdminController({ db: deps.db, clock: deps.clock }), requireAdmin({ require2fa: config.requireAdmin2fa })));
+  app.use(paymentRoutes(payments));
   app.use(cartRoutes(createCartController({ cart: deps.services.cart })));
   app.use(productsApiRoutes(createProductsApiController({ catalog: deps.services.catalog })));
   app.use(shopRoutes(createShopController({ catalog: deps.services.catalog })));

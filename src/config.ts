@@ -53,6 +53,7 @@ const envSchema = z.object({
   RAZORPAY_KEY_SECRET: optionalString,
   RAZORPAY_WEBHOOK_SECRET: optionalString,
   RAZORPAY_API_BASE: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  DOWNLOAD_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
   DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
   DEV_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).default('bazaar-admin-dev')),
@@ -83,6 +84,8 @@ export type Config = Readonly<{
    * Razorpay keys. With no keys outside production the store runs the bundled emulator
    * (mounted at /__razorpay) with test keys, so checkout works offline.
    */
+  /** Downloads allowed per purchased product. */
+  downloadLimit: number;
   razorpay: Readonly<{ keyId: string; keySecret: string; webhookSecret: string; apiBase: string | undefined; emulator: boolean }>;
   trustProxy: number;
   logLevel: string;
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? Buffer.from(e.DATA_ENCRYPTION_KEY, 'hex')
       : Buffer.from(hkdfSync('sha256', e.SESSION_SECRET ?? DEV_SESSION_SECRET, 'store', 'data-encryption-key', 32)),
     requireAdmin2fa: e.REQUIRE_ADMIN_2FA ?? isProduction,
+    downloadLimit: e.DOWNLOAD_LIMIT,
     razorpay: Object.freeze(
       e.RAZORPAY_KEY_ID && e.RAZORPAY_KEY_SECRET
         ? { keyId: e.RAZORPAY_KEY_ID, keySecret: e.RAZORPAY_KEY_SECRET, webhookSecret: e.RAZORPAY_WEBHOOK_SECRET ?? '', apiBase: e.RAZORPAY_API_BASE, emulator: false }

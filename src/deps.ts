@@ -9,8 +9,10 @@ import { createSessionStore } from './middleware/session.js';
 import { createCartModel } from './models/cart.js';
 import { createCategoryModel } from './models/categories.js';
 import { createEmailOutboxModel } from './models/email-outbox.js';
+import { createEntitlementModel } from './models/entitlements.js';
 import { createLoginEventModel } from './models/login-events.js';
 import { createOrderModel } from './models/orders.js';
+import { createPaymentModel } from './models/payments.js';
 import { createProductModel } from './models/products.js';
 import { createRecoveryCodeModel } from './models/recovery-codes.js';
 import { createSessionModel } from './models/sessions.js';
@@ -20,6 +22,9 @@ import type { AccountDeps } from './services/account-context.js';
 import { createAuthService } from './services/auth-service.js';
 import { createCartService } from './services/cart-service.js';
 import { createCatalogService } from './services/catalog-service.js';
+import { createCheckoutService } from './services/checkout-service.js';
+import { createRazorpayGateway } from './services/razorpay-gateway.js';
+import { createWebhookService } from './services/webhook-service.js';
 import { createFolderTransport, createMailService, createSmtpTransport, type MailService, type MailTransport } from './services/mail-service.js';
 import { createRateLimits } from './services/rate-limits.js';
 import { createTwoFactorService } from './services/two-factor-service.js';
@@ -49,6 +54,8 @@ function createModels(db: Db) {
     emailOutbox: createEmailOutboxModel(db),
     carts: createCartModel(db),
     orders: createOrderModel(db),
+    payments: createPaymentModel(db),
+    entitlements: createEntitlementModel(db),
   };
 }
 
@@ -92,6 +99,22 @@ export function createDeps(
     twoFactor: createTwoFactorService({ ...account, auth }),
     cart: createCartService({ db, carts: models.carts, products: models.products, orders: models.orders, clock }),
   };
+  const gateway = createRazorpayGateway(config.razorpay);
+  const checkout = createCheckoutService({
+    db,
+    orders: models.orders,
+    payments: models.payments,
+    entitlements: models.entitlements,
+    carts: models.carts,
+    users: models.users,
+    cart: services.cart,
+    gateway,
+    mail,
+    clock,
+    logger: opts.logger,
+    settings: { baseUrl: config.baseUrl, storeName: config.storeName, downloadLimit: config.downloadLimit },
+  });
+  const payments = { gateway, checkout, webhooks: createWebhookService({ gateway, payments: models.payments, checkout, logger: opts.logger }) };
 
   return {
     config,
@@ -100,7 +123,7 @@ export function createDeps(
     logger: opts.logger,
     clock,
     models,
-    services,
+    services: { ...services, ...payments },
     mail,
     sessionStore: createSessionStore(pool, { now: () => clock.now().getTime() }),
     async close() {

@@ -3,6 +3,42 @@ import type { Db } from '../db/knex.js';
 
 type Handle = Knex | Knex.Transaction;
 
+export type OrderStatus = 'pending' | 'paid' | 'failed' | 'refunded' | 'expired';
+
+export interface OrderRow {
+  id: number;
+  user_id: number;
+  status: OrderStatus;
+  currency: string;
+  subtotal_paise: number;
+  discount_paise: number;
+  total_paise: number;
+  razorpay_order_id: string | null;
+  cart_fingerprint: string | null;
+  receipt: string | null;
+  failure_reason: string | null;
+  paid_at: Date | null;
+  fulfilled_at: Date | null;
+  refunded_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface OrderItemRow {
+  id: number;
+  order_id: number;
+  product_id: number;
+  title: string;
+  unit_price_paise: number;
+  discount_percent: number;
+  sale_price_paise: number;
+  quantity: number;
+  line_total_paise: number;
+  license_type: string;
+}
+
+export type NewOrderItem = Omit<OrderItemRow, 'id' | 'order_id'>;
+
 export function createOrderModel(db: Db) {
   return {
     /** Which of these products the user has already bought (a paid order holds them). */
@@ -15,6 +51,58 @@ export function createOrderModel(db: Db) {
         .distinct('i.product_id')
         .pluck('i.product_id')) as number[];
       return new Set(ids);
+    },
+
+    /**
+     * Inserts a pending order unless the user already has one (the partial unique index makes
+     * this race-free). Returns the new row, or undefined when another pending order exists.
+     */
+    async insertPendingIfNone(
+      row: Pick<OrderRow, 'user_id' | 'currency' | 'subtotal_paise' | 'discount_paise' | 'total_paise' | 'cart_fingerprint'>,
+      trx: Handle = db,
+    ): Promise<OrderRow | undefined> {
+      const res = await trx.raw(
+        `INSERT INTO orders (user_id, status, currency, subtotal_paise, discount_paise, total_paise, cart_fingerprint)
+         VALUES (?, 'pending', ?, ?, ?, ?, ?)
+         ON CONFLICT (user_id) WHERE status = 'pending' DO NOTHING
+         RETURNING *`,
+        [row.user_id, row.currency, row.subtotal_paise, row.discount_paise, row.total_paise, row.cart_fingerprint],
+      );
+      return (res.rows as OrderRow[])[0];
+    },
+
+    async insertItems(orderId: number, items: NewOrderItem[], trx: Handle = db): Promise<void> {
+      await trx('order_items').insert(items.map((i) => ({ ...i, order_id: orderId })));
+    },
+
+    async findPendingForUser(userId: number, trx: Handle = db): Promise<OrderRow | undefined> {
+      return (await trx('orders').where({ user_id: userId, status: 'pending' }).first()) as OrderRow | undefined;
+    },
+
+    async findById(id: number, trx: Handle = db): Promise<OrderRow | undefined> {
+      return (await trx('orders').where({ id }).first()) as OrderRow | undefined;
+    },
+
+    async findByRazorpayOrderIdForUpdate(razorpayOrderId: string, trx: Knex.Transaction): Promise<OrderRow | undefined> {
+      return (await trx('orders').where({ razorpay_order_id: razorpayOrderId }).forUpdate().first()) as OrderRow | undefined;
+    },
+
+    async findByRazorpayOrderId(razorpayOrderId: string, trx: Handle = db): Promise<OrderRow | undefined> {
+      return (await trx('orders').where({ razorpay_order_id: razorpayOrderId }).first()) as OrderRow | undefined;
+    },
+
+    async items(orderId: number, trx: Handle = db): Promise<OrderItemRow[]> {
+      return (await trx('order_items').where({ order_id: orderId }).orderBy('id')) as OrderItemRow[];
+    },
+
+    async update(id: number, changes: Partial<Omit<OrderRow, 'id' | 'user_id' | 'created_at'>>, trx: Handle = db): Promise<void> {
+      await trx('orders').where({ id }).update({ ...changes, updated_at: trx.fn.now() });
+    },
+
+    /** Moves a still-pending order to another state; returns whether it was pending. */
+    async leavePending(id: number, status: 'expired' | 'failed', reason: string | null, trx: Handle = db): Promise<boolean> {
+      const n = await trx('orders').where({ id, status: 'pending' }).update({ status, failure_reason: reason, updated_at: trx.fn.now() });
+      return n === 1;
     },
   };
 }
