@@ -2,7 +2,9 @@ import type { Agenda } from 'agenda';
 import type { Db } from '../src/db/knex.js';
 import type { Clock } from '../src/lib/clock.js';
 import type { Logger } from '../src/lib/logger.js';
+import type { CheckoutService } from '../src/services/checkout-service.js';
 import type { MailService } from '../src/services/mail-service.js';
+import type { RazorpayGateway } from '../src/services/razorpay-gateway.js';
 
 /** What every job may use; built by deps.ts like everything else. */
 export interface JobContext {
@@ -10,6 +12,8 @@ export interface JobContext {
   clock: Clock;
   logger: Logger;
   mail: MailService;
+  checkout: CheckoutService;
+  gateway: RazorpayGateway;
 }
 
 export interface JobDefinition {

@@ -37,6 +37,7 @@ export interface Deps extends AppDeps {
   pool: pg.Pool;
   clock: Clock;
   models: ReturnType<typeof createModels>;
+  services: AppDeps['services'] & { gateway: ReturnType<typeof createRazorpayGateway> };
   mail: MailService;
   sessionStore: session.Store;
   close(): Promise<void>;

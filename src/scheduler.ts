@@ -3,6 +3,20 @@ import { Agenda } from 'agenda';
 import type pg from 'pg';
 import { jobDefinitions } from '../jobs/index.js';
 import type { JobContext, JobDefinition } from '../jobs/types.js';
+import type { Deps } from './deps.js';
+
+/** The job context from the app's dependencies (what server.ts, worker.ts and tests pass). */
+export function jobContextOf(deps: Deps): JobContext & { pool: pg.Pool } {
+  return {
+    db: deps.db,
+    pool: deps.pool,
+    clock: deps.clock,
+    logger: deps.logger,
+    mail: deps.mail,
+    checkout: deps.services.checkout,
+    gateway: deps.services.gateway,
+  };
+}
 
 export interface Scheduler {
   agenda: Agenda;

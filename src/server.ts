@@ -1,7 +1,7 @@
 import { createApp } from './app.js';
 import { boot } from './boot.js';
 import { migrateLatest } from './db/migrate.js';
-import { createScheduler, type Scheduler } from './scheduler.js';
+import { createScheduler, jobContextOf, type Scheduler } from './scheduler.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
 import { ensureDevAdmin } from '../seeds/dev-admin.js';
 
@@ -25,7 +25,7 @@ if (!config.isProduction) {
 
 let scheduler: Scheduler | undefined;
 if (config.runWorkerInWeb) {
-  scheduler = createScheduler({ db: deps.db, pool: deps.pool, clock: deps.clock, logger, mail: deps.mail });
+  scheduler = createScheduler(jobContextOf(deps));
   await scheduler.start();
 }
 

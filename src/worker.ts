@@ -1,10 +1,10 @@
 import { boot } from './boot.js';
-import { createScheduler } from './scheduler.js';
+import { createScheduler, jobContextOf } from './scheduler.js';
 
 /** Jobs entry (Procfile `worker`): runs Agenda against the store's PostgreSQL until SIGTERM. */
 const booted = await boot();
 const { deps, logger } = booted;
-const scheduler = createScheduler({ db: deps.db, pool: deps.pool, clock: deps.clock, logger, mail: deps.mail });
+const scheduler = createScheduler(jobContextOf(deps));
 await scheduler.start();
 logger.info('worker started');
 

@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type supertest from 'supertest';
+import { reconcilePayments } from '../jobs/reconcile-payments.js';
+import { jobContextOf } from '../src/scheduler.js';
 import { createTestContext, type TestContext } from './support/context.js';
 import { apiLogin, makeUser } from './support/accounts.js';
 import { freePort } from './support/database.js';
@@ -223,6 +225,35 @@ describe('checkout with Razorpay (emulator through the official SDK)', () => {
     expect(res.body).to.include({ ok: true, duplicate: false, event: 'invoice.paid' });
     const row = await t.db('webhook_events').where({ event_id: 'evt_unknown_00001' }).first();
     expect(row.processed_at).to.be.instanceOf(Date);
+  });
+
+  it('the reconciler fulfils an order whose webhook and verify were both lost, and expires abandoned ones', async () => {
+    const s = await shopperWithCart();
+    const created = await createOrder(s).expect(201);
+    rzp.emulator.pay(created.body.razorpayOrderId); // paid at Razorpay; the store heard nothing
+    const ctx = jobContextOf(t.deps);
+    // Too recent: the shopper may still be on the payment page.
+    await t.db('orders').where({ id: created.body.orderId }).update({ created_at: new Date(t.clock.now().getTime() - 60_000) });
+    await reconcilePayments(ctx);
+    expect((await orderRow(created.body.orderId)).status).to.equal('pending');
+
+    await t.db('orders').where({ id: created.body.orderId }).update({ created_at: new Date(t.clock.now().getTime() - 10 * 60_000) });
+    const run = await reconcilePayments(ctx);
+    expect(run.fulfilled).to.equal(1);
+    expect((await orderRow(created.body.orderId)).status).to.equal('paid');
+    expect(await confirmations(s.user.email)).to.have.length(1);
+    expect((await reconcilePayments(ctx)).fulfilled).to.equal(0); // nothing left to do
+
+    const abandoned = await shopperWithCart();
+    const old = await createOrder(abandoned).expect(201);
+    await t.db('orders').where({ id: old.body.orderId }).update({ created_at: new Date(t.clock.now().getTime() - 25 * 3600_000) });
+    const swept = await reconcilePayments(ctx);
+    expect(swept.expired).to.equal(1);
+    expect((await orderRow(old.body.orderId)).status).to.equal('expired');
+    // A payment that still arrives for an expired order is honoured (the money was taken).
+    const { payment } = rzp.emulator.pay(old.body.razorpayOrderId);
+    await signedWebhook('payment.captured', { payment })().expect(200);
+    expect((await orderRow(old.body.orderId)).status).to.equal('paid');
   });
 
   it('needs a signed-in user with a non-empty cart', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { PRUNE_EXPIRED_SESSIONS } from '../jobs/prune-expired-sessions.js';
-import { createScheduler, type Scheduler } from '../src/scheduler.js';
+import { createScheduler, jobContextOf, type Scheduler } from '../src/scheduler.js';
 import { createTestContext, type TestContext } from './support/context.js';
 
 // Agenda keeps a liveness timer of lockLifetime / 2 alive after every job run; a short lock keeps
@@ -13,7 +13,7 @@ describe('background jobs (Agenda on PostgreSQL)', () => {
 
   before(async () => {
     t = await createTestContext();
-    scheduler = createScheduler({ db: t.db, pool: t.deps.pool, clock: t.clock, logger: t.deps.logger, mail: t.deps.mail }, OPTIONS);
+    scheduler = createScheduler(jobContextOf(t.deps), OPTIONS);
     await scheduler.start();
   });
   after(async () => {
@@ -23,7 +23,7 @@ describe('background jobs (Agenda on PostgreSQL)', () => {
 
   it('schedules the recurring jobs once, in the agenda_jobs table', async () => {
     // A second worker process starting up must not duplicate the schedule.
-    const second = createScheduler({ db: t.db, pool: t.deps.pool, clock: t.clock, logger: t.deps.logger, mail: t.deps.mail }, OPTIONS);
+    const second = createScheduler(jobContextOf(t.deps), OPTIONS);
     await second.start();
     await second.stop(1000);
     const rows = await t.db('agenda_jobs').where({ name: PRUNE_EXPIRED_SESSIONS });

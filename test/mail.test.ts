@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DELIVER_EMAIL } from '../jobs/deliver-email.js';
-import { createScheduler } from '../src/scheduler.js';
+import { createScheduler, jobContextOf } from '../src/scheduler.js';
 import type { TestContext } from './support/context.js';
 import { csrf, GOOD_PASSWORD, uniqueEmail } from './support/accounts.js';
 import { mailTo, tokenIn, type Mailbox, useAppWithMailbox } from './support/mailbox.js';
@@ -39,7 +39,7 @@ describe('email outbox', () => {
     mailbox.setDown(false);
     t.clock.advance(61_000);
     // The worker's job, run through Agenda as in production.
-    const scheduler = createScheduler({ db: t.db, pool: t.deps.pool, clock: t.clock, logger: t.deps.logger, mail: t.deps.mail }, { processEvery: 100, lockLifetimeMs: 2000, definitions: [(await import('../jobs/deliver-email.js')).deliverEmailJob] });
+    const scheduler = createScheduler(jobContextOf(t.deps), { processEvery: 100, lockLifetimeMs: 2000, definitions: [(await import('../jobs/deliver-email.js')).deliverEmailJob] });
     await scheduler.agenda.start();
     await scheduler.agenda.now(DELIVER_EMAIL);
     const mail = await mailbox.waitFor(mailTo(email));
