@@ -7,6 +7,8 @@ import { createAdminController } from './controllers/admin.js';
 import { createAuthApiController } from './controllers/auth.js';
 import { createAuthPagesController } from './controllers/auth-pages.js';
 import { createCartController } from './controllers/cart.js';
+import { createCheckoutController } from './controllers/checkout.js';
+import { createOrdersController } from './controllers/orders.js';
 import { createPaymentsController } from './controllers/payments.js';
 import { createHealthController } from './controllers/health.js';
 import { createSessionActions } from './controllers/session-actions.js';
@@ -29,6 +31,9 @@ import { adminRoutes } from './routes/admin.js';
 import { authApiRoutes, authPageRoutes } from './routes/auth.js';
 import { cartRoutes } from './routes/cart.js';
 import { paymentRoutes, webhookRoutes } from './routes/payments.js';
+import { orderRoutes } from './routes/orders.js';
+import { emulatorCheckoutRoutes } from './razorpay-emulator/checkout-page.js';
+import type { RazorpayEmulator } from './razorpay-emulator/emulator.js';
 import { healthRoutes } from './routes/health.js';
 import { productsApiRoutes } from './routes/products.js';
 import { shopRoutes } from './routes/shop.js';
@@ -39,6 +44,10 @@ import type { UserModel } from './models/users.js';
 import type { AuthService } from './services/auth-service.js';
 import type { CartService } from './services/cart-service.js';
 import type { CheckoutService } from './services/checkout-service.js';
+import type { DownloadService } from './services/download-service.js';
+import type { RazorpayGateway } from './services/razorpay-gateway.js';
+import type { EntitlementModel } from './models/entitlements.js';
+import type { OrderModel } from './models/orders.js';
 import type { WebhookService } from './services/webhook-service.js';
 import type { CatalogService } from './services/catalog-service.js';
 import type { TwoFactorService } from './services/two-factor-service.js';
@@ -50,8 +59,19 @@ export interface AppDeps {
   logger: Logger;
   clock: Clock;
   sessionStore: session.Store;
-  models: { users: UserModel; sessions: SessionModel; loginEvents: LoginEventModel };
-  services: { catalog: CatalogService; auth: AuthService; twoFactor: TwoFactorService; cart: CartService; checkout: CheckoutService; webhooks: WebhookService };
+  models: { users: UserModel; sessions: SessionModel; loginEvents: LoginEventModel; orders: OrderModel; entitlements: EntitlementModel };
+  services: {
+    catalog: CatalogService;
+    auth: AuthService;
+    twoFactor: TwoFactorService;
+    cart: CartService;
+    checkout: CheckoutService;
+    webhooks: WebhookService;
+    downloads: DownloadService;
+    gateway: RazorpayGateway;
+  };
+  /** The bundled Razorpay emulator, mounted at /__razorpay when running without keys (never in production). */
+  razorpayEmulator?: RazorpayEmulator;
   /** Called for unexpected (500) errors; the alerts feature sends them to Discord/Slack. */
   reportError?: (err: unknown, req: Request) => void;
 }
@@ -92,6 +112,10 @@ export function createApp(deps: AppDeps): Express {
 
   const payments = createPaymentsController({ checkout: deps.services.checkout, webhooks: deps.services.webhooks });
   app.use(webhookRoutes(payments));
+  if (deps.razorpayEmulator && !config.isProduction) {
+    app.use('/__razorpay', deps.razorpayEmulator.router);
+    app.use('/__razorpay', emulatorCheckoutRoutes(deps.razorpayEmulator, { callbackPath: '/checkout/callback' }));
+  }
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 100 }));
   app.use(
@@ -101,7 +125,8 @@ export function createApp(deps: AppDeps): Express {
       secureCookie: config.isProduction,
     }),
   );
-  app.use(csrfProtection());
+  // The payment callback is authenticated by Razorpay's signature and arrives cross-site.
+  app.use(csrfProtection({ skip: (req) => req.path === '/checkout/callback' }));
   const passport = createPassport({ users: deps.models.users, auth: deps.services.auth });
   app.use(passport.initialize());
   app.use(passport.session());
@@ -122,6 +147,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(authPageRoutes(createAuthPagesController({ auth, actions }), createAccountController({ auth, twoFactor, actions, sessions, loginEvents })));
   app.use(adminRoutes(createAdminController({ db: deps.db, clock: deps.clock }), requireAdmin({ require2fa: config.requireAdmin2fa })));
   app.use(paymentRoutes(payments));
+  app.use(
+    orderRoutes(
+      createOrdersController({ orders: deps.models.orders, entitlements: deps.models.entitlements, downloads: deps.services.downloads, storeName: config.storeName }),
+      createCheckoutController({ cart: deps.services.cart, checkout: deps.services.checkout, gateway: deps.services.gateway, orders: deps.models.orders, emulator: Boolean(deps.razorpayEmulator), storeName: config.storeName }),
+    ),
+  );
   app.use(cartRoutes(createCartController({ cart: deps.services.cart })));
   app.use(productsApiRoutes(createProductsApiController({ catalog: deps.services.catalog })));
   app.use(shopRoutes(createShopController({ catalog: deps.services.catalog })));

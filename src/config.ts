@@ -53,6 +53,7 @@ const envSchema = z.object({
   RAZORPAY_KEY_SECRET: optionalString,
   RAZORPAY_WEBHOOK_SECRET: optionalString,
   RAZORPAY_API_BASE: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  STORAGE_DIR: z.preprocess(emptyToUndefined, z.string().default('data/storage')),
   DOWNLOAD_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
   DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
@@ -84,6 +85,8 @@ export type Config = Readonly<{
    * Razorpay keys. With no keys outside production the store runs the bundled emulator
    * (mounted at /__razorpay) with test keys, so checkout works offline.
    */
+  /** Local folder for product files (until S3 is configured). */
+  storageDir: string;
   /** Downloads allowed per purchased product. */
   downloadLimit: number;
   razorpay: Readonly<{ keyId: string; keySecret: string; webhookSecret: string; apiBase: string | undefined; emulator: boolean }>;
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : Buffer.from(hkdfSync('sha256', e.SESSION_SECRET ?? DEV_SESSION_SECRET, 'store', 'data-encryption-key', 32)),
     requireAdmin2fa: e.REQUIRE_ADMIN_2FA ?? isProduction,
     downloadLimit: e.DOWNLOAD_LIMIT,
+    storageDir: path.resolve(rootDir, e.STORAGE_DIR),
     razorpay: Object.freeze(
       e.RAZORPAY_KEY_ID && e.RAZORPAY_KEY_SECRET
         ? { keyId: e.RAZORPAY_KEY_ID, keySecret: e.RAZORPAY_KEY_SECRET, webhookSecret: e.RAZORPAY_WEBHOOK_SECRET ?? '', apiBase: e.RAZORPAY_API_BASE, emulator: false }

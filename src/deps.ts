@@ -24,6 +24,9 @@ import { createCartService } from './services/cart-service.js';
 import { createCatalogService } from './services/catalog-service.js';
 import { createCheckoutService } from './services/checkout-service.js';
 import { createRazorpayGateway } from './services/razorpay-gateway.js';
+import { createRazorpayEmulator } from './razorpay-emulator/emulator.js';
+import { createDownloadService } from './services/download-service.js';
+import { createLocalStorage, type FileStorage } from './services/storage.js';
 import { createWebhookService } from './services/webhook-service.js';
 import { createFolderTransport, createMailService, createSmtpTransport, type MailService, type MailTransport } from './services/mail-service.js';
 import { createRateLimits } from './services/rate-limits.js';
@@ -38,6 +41,7 @@ export interface Deps extends AppDeps {
   clock: Clock;
   models: ReturnType<typeof createModels>;
   services: AppDeps['services'] & { gateway: ReturnType<typeof createRazorpayGateway> };
+  storage: FileStorage;
   mail: MailService;
   sessionStore: session.Store;
   close(): Promise<void>;
@@ -100,7 +104,15 @@ export function createDeps(
     twoFactor: createTwoFactorService({ ...account, auth }),
     cart: createCartService({ db, carts: models.carts, products: models.products, orders: models.orders, clock }),
   };
+  const storage: FileStorage = createLocalStorage(config.storageDir);
+  const downloads = createDownloadService({ db, storage, clock, baseUrl: config.baseUrl, dataKey: config.dataEncryptionKey });
   const gateway = createRazorpayGateway(config.razorpay);
+  // No Razorpay keys (development, tests without keys): the bundled emulator answers at
+  // BASE_URL/__razorpay and posts its webhooks back to this store.
+  const razorpayEmulator =
+    config.razorpay.emulator && !config.isProduction
+      ? createRazorpayEmulator({ ...config.razorpay, webhookUrl: `${config.baseUrl}/api/webhooks/razorpay` })
+      : undefined;
   const checkout = createCheckoutService({
     db,
     orders: models.orders,
@@ -114,8 +126,9 @@ export function createDeps(
     clock,
     logger: opts.logger,
     settings: { baseUrl: config.baseUrl, storeName: config.storeName, downloadLimit: config.downloadLimit },
+    downloadLink: downloads.linkFor,
   });
-  const payments = { gateway, checkout, webhooks: createWebhookService({ gateway, payments: models.payments, checkout, logger: opts.logger }) };
+  const payments = { gateway, checkout, downloads, webhooks: createWebhookService({ gateway, payments: models.payments, checkout, logger: opts.logger }) };
 
   return {
     config,
@@ -126,6 +139,8 @@ export function createDeps(
     models,
     services: { ...services, ...payments },
     mail,
+    storage,
+    razorpayEmulator,
     sessionStore: createSessionStore(pool, { now: () => clock.now().getTime() }),
     async close() {
       transport.close();

@@ -3,6 +3,7 @@ import { boot } from './boot.js';
 import { migrateLatest } from './db/migrate.js';
 import { createScheduler, jobContextOf, type Scheduler } from './scheduler.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
+import { attachDemoFiles } from '../seeds/demo-files.js';
 import { ensureDevAdmin } from '../seeds/dev-admin.js';
 
 /**
@@ -20,6 +21,8 @@ if (!config.isProduction) {
   if (config.seedDemoData) {
     const added = await seedDemoCatalog(deps.db);
     if (added) logger.info({ added }, 'demo catalog seeded');
+    const files = await attachDemoFiles(deps.db, deps.storage, config.storeName);
+    if (files) logger.info({ files }, 'demo product files generated');
   }
 }
 

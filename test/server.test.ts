@@ -103,6 +103,7 @@ describe('entry points (child processes)', function () {
         DATABASE_URL: url,
         PORT: String(port),
         EMBEDDED_PG_DIR: embeddedDir,
+        STORAGE_DIR: path.join(path.dirname(embeddedDir), 'storage'),
       });
       try {
         await waitFor(r, /Dev admin/, 40_000);

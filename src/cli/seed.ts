@@ -2,6 +2,7 @@
 import { boot } from '../boot.js';
 import { migrateLatest } from '../db/migrate.js';
 import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
+import { attachDemoFiles } from '../../seeds/demo-files.js';
 import { ensureDevAdmin } from '../../seeds/dev-admin.js';
 
 const booted = await boot();
@@ -10,6 +11,8 @@ try {
   await migrateLatest(booted.deps.db);
   const added = await seedDemoCatalog(booted.deps.db);
   console.log(added ? `Added ${added} demo products.` : 'Catalog already has products; demo catalog not added.');
+  const files = await attachDemoFiles(booted.deps.db, booted.deps.storage, booted.config.storeName);
+  if (files) console.log(`Generated ${files} demo product files.`);
   const admin = await ensureDevAdmin(booted.deps.db, booted.config.devAdmin);
   console.log(`Dev admin ${admin}: ${booted.config.devAdmin.email} / ${booted.config.devAdmin.password}`);
 } finally {

@@ -25,6 +25,25 @@ export function createEntitlementModel(db: Db) {
     async revokeForOrder(orderId: number, at: Date, trx: Handle = db): Promise<number> {
       return trx('entitlements').where({ order_id: orderId }).whereNull('revoked_at').update({ revoked_at: at });
     },
+    /** Downloads of a user, newest first, with the product and the device. */
+    async history(userId: number, limit = 100, trx: Handle = db) {
+      return (await trx('downloads as d')
+        .join('products as p', 'p.id', 'd.product_id')
+        .where('d.user_id', userId)
+        .orderBy('d.created_at', 'desc')
+        .limit(limit)
+        .select('d.id', 'd.created_at', 'd.ip', 'd.browser', 'd.os', 'd.device_type', 'p.title', 'p.slug')) as {
+        id: number;
+        created_at: Date;
+        ip: string;
+        browser: string | null;
+        os: string | null;
+        device_type: string;
+        title: string;
+        slug: string;
+      }[];
+    },
+
     async forOrder(orderId: number, trx: Handle = db): Promise<EntitlementRow[]> {
       return (await trx('entitlements').where({ order_id: orderId }).orderBy('id')) as EntitlementRow[];
     },

@@ -91,6 +91,16 @@ export function createOrderModel(db: Db) {
       return (await trx('orders').where({ razorpay_order_id: razorpayOrderId }).first()) as OrderRow | undefined;
     },
 
+    /** A user's orders, newest first (pending ones older than a day are left out as noise). */
+    async listForUser(userId: number, trx: Handle = db): Promise<OrderRow[]> {
+      return (await trx('orders').where({ user_id: userId }).whereIn('status', ['paid', 'refunded', 'pending']).orderBy('created_at', 'desc').limit(100)) as OrderRow[];
+    },
+
+    async itemsForOrders(orderIds: number[], trx: Handle = db): Promise<OrderItemRow[]> {
+      if (!orderIds.length) return [];
+      return (await trx('order_items').whereIn('order_id', orderIds).orderBy('id')) as OrderItemRow[];
+    },
+
     async items(orderId: number, trx: Handle = db): Promise<OrderItemRow[]> {
       return (await trx('order_items').where({ order_id: orderId }).orderBy('id')) as OrderItemRow[];
     },

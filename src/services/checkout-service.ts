@@ -34,6 +34,8 @@ export interface CheckoutDeps {
   clock: Clock;
   logger: Logger;
   settings: { baseUrl: string; storeName: string; downloadLimit: number };
+  /** A download link for an entitlement (the downloads feature). */
+  downloadLink?: (entitlementId: number, userId: number) => string;
   /** Told about failed payments (the alerts feature sends them to Discord/Slack). */
   onPaymentFailed?: (info: { orderId: number; razorpayPaymentId: string; reason: string | null }) => void;
 }
@@ -78,6 +80,11 @@ export function createCheckoutService(d: CheckoutDeps) {
     await d.entitlements.createForOrder(items.map((i) => ({ user_id: order.user_id, order_id: order.id, product_id: i.product_id, max_downloads: d.settings.downloadLimit * i.quantity })), trx);
     await d.carts.removeLines(order.user_id, items.map((i) => i.product_id), trx);
     const user = await d.users.findById(order.user_id, trx);
+    const rights = await d.entitlements.forOrder(order.id, trx);
+    const linkOf = (productId: number) => {
+      const right = rights.find((r) => r.product_id === productId);
+      return right && d.downloadLink ? d.downloadLink(right.id, order.user_id) : `${d.settings.baseUrl}/orders/${order.id}`;
+    };
     let outboxId: number | undefined;
     if (user) {
       outboxId = await d.mail.queue(
@@ -88,7 +95,7 @@ export function createCheckoutService(d: CheckoutDeps) {
           name: user.name,
           orderId: order.id,
           total: formatINR(order.total_paise),
-          items: items.map((i) => ({ title: i.title, quantity: i.quantity, license: i.license_type, lineTotal: formatINR(i.line_total_paise) })),
+          items: items.map((i) => ({ title: i.title, quantity: i.quantity, license: i.license_type, lineTotal: formatINR(i.line_total_paise), link: linkOf(i.product_id) })),
           orderLink: `${d.settings.baseUrl}/orders/${order.id}`,
         },
         trx,

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
@@ -26,7 +29,8 @@ export async function createTestContext(env: NodeJS.ProcessEnv = {}): Promise<Te
   const url = await createTestDatabase();
   // Mail goes to a real SMTP server when a test gives SMTP_URL (see mailbox.ts); otherwise to a
   // closed local port, so a test that forgot a mailbox sees sends fail rather than files appear.
-  const config = loadConfig({ NODE_ENV: 'test', BASE_URL: 'http://store.test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SMTP_URL: 'smtp://127.0.0.1:9', ...env });
+  const storageDir = mkdtempSync(path.join(os.tmpdir(), 'store-test-files-'));
+  const config = loadConfig({ NODE_ENV: 'test', BASE_URL: 'http://store.test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SMTP_URL: 'smtp://127.0.0.1:9', STORAGE_DIR: storageDir, ...env });
   const clock = createFixedClock(new Date('2026-11-24T10:00:00Z'));
   const deps = createDeps(config, { databaseUrl: url, logger: createLogger({ level: config.logLevel }), clock });
   const app = createApp(deps);
@@ -40,6 +44,7 @@ export async function createTestContext(env: NodeJS.ProcessEnv = {}): Promise<Te
     async close() {
       await deps.close();
       await dropTestDatabase(url);
+      rmSync(storageDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,40 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { AppError, UnauthorizedError } from '../lib/errors.js';
+import type { OrderModel } from '../models/orders.js';
+import type { CartService } from '../services/cart-service.js';
+import type { CheckoutService } from '../services/checkout-service.js';
+import type { RazorpayGateway } from '../services/razorpay-gateway.js';
+
+const callbackBody = z.object({
+  razorpay_order_id: z.string().regex(/^order_[A-Za-z0-9]{6,40}$/),
+  razorpay_payment_id: z.string().regex(/^pay_[A-Za-z0-9]{6,40}$/),
+  razorpay_signature: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** The checkout page and the payment callback (Razorpay's redirect mode and the test-mode page). */
+export function createCheckoutController(deps: { cart: CartService; checkout: CheckoutService; gateway: RazorpayGateway; orders: OrderModel; emulator: boolean; storeName: string }) {
+  return {
+    /** GET /checkout: order summary and the Pay button. */
+    async page(req: Request, res: Response) {
+      if (!req.user) throw new UnauthorizedError();
+      const cart = await deps.cart.getCart(req.user.id);
+      if (cart.items.length === 0) return res.redirect(303, '/cart');
+      res.set('Cache-Control', 'no-store').render('shop/checkout', { title: 'Checkout', cart, testMode: deps.emulator || deps.gateway.keyId.startsWith('rzp_test_'), emulator: deps.emulator });
+    },
+
+    /**
+     * POST /checkout/callback: Razorpay posts the payment here (form fields). It comes from
+     * another site, so there is no session cookie and no CSRF token: the HMAC signature over OUR
+     * stored order id is what proves it. The buyer then lands on their order page.
+     */
+    async callback(req: Request, res: Response) {
+      const parsed = callbackBody.safeParse(req.body ?? {});
+      if (!parsed.success) throw new AppError(400, 'INVALID_PAYMENT_RESPONSE', 'The payment response was incomplete. If money was taken, your order will be updated within minutes.');
+      const order = await deps.orders.findByRazorpayOrderId(parsed.data.razorpay_order_id);
+      if (!order) throw new AppError(404, 'NOT_FOUND', 'We could not find that order.');
+      await deps.checkout.verifyPayment(order.user_id, parsed.data);
+      res.redirect(303, `/orders/${order.id}?paid=1`);
+    },
+  };
+}

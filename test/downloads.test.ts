@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { expect } from 'chai';
+import type supertest from 'supertest';
+import { attachDemoFiles } from '../seeds/demo-files.js';
+import { createTestContext, type TestContext } from './support/context.js';
+import { apiLogin, makeUser } from './support/accounts.js';
+import { makeCategory, makeProduct } from './support/factories.js';
+
+type Agent = ReturnType<typeof supertest.agent>;
+
+/** Buys through the same fulfilment path payments use, then downloads. */
+describe('secure downloads', () => {
+  let t: TestContext;
+  let product: { id: number };
+  before(async () => {
+    t = await createTestContext({ DOWNLOAD_LIMIT: '3' });
+    product = await makeProduct(t.db, { category_id: (await makeCategory(t.db)).id, title: 'Field Guide', price_paise: 49_900 });
+    await attachDemoFiles(t.db, t.deps.storage, 'Test Store');
+  });
+  after(() => t.close());
+
+  /** A buyer with a paid order for the product; returns their agent and the download link. */
+  async function buyer(): Promise<{ agent: Agent; csrf: string; link: string; entitlementId: number; orderId: number; userId: number }> {
+    const user = await makeUser(t.db);
+    const agent = t.agent();
+    const csrf = (await apiLogin(agent, user.email, user.password)).body.csrfToken as string;
+    const [order] = await t.db('orders').insert({ user_id: user.id, status: 'pending', subtotal_paise: 49_900, total_paise: 49_900, razorpay_order_id: `order_Test${user.id}x${Date.now()}` }).returning('*');
+    await t.db('order_items').insert({ order_id: order.id, product_id: product.id, title: 'Field Guide', unit_price_paise: 49_900, sale_price_paise: 49_900, line_total_paise: 49_900, license_type: 'personal' });
+    const payment = { id: `pay_Test${user.id}x${Date.now()}`, entity: 'payment' as const, amount: 49_900, currency: 'INR', status: 'captured' as const, order_id: order.razorpay_order_id, method: 'upi', captured: true, amount_refunded: 0, email: user.email, contact: '', error_code: null, error_description: null, created_at: 0 };
+    await t.deps.services.checkout.fulfil(order.razorpay_order_id, payment);
+    const [right] = await t.db('entitlements').where({ order_id: order.id });
+    return { agent, csrf, link: t.deps.services.downloads.linkFor(right.id, user.id), entitlementId: right.id, orderId: order.id, userId: user.id };
+  }
+  const pathOf = (link: string) => new URL(link).pathname;
+  const binary = (res: supertest.Response, cb: (err: Error | null, body: Buffer) => void) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => cb(null, Buffer.concat(chunks)));
+  };
+
+  it('streams exactly the stored bytes as an attachment, counts and logs it', async () => {
+    const b = await buyer();
+    const row = await t.db('products').where({ id: product.id }).first();
+    const stored = await readFile(path.join(t.config.storageDir, row.file_key));
+    const res = await b.agent.get(pathOf(b.link)).set('User-Agent', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36').buffer(true).parse(binary).expect(200);
+    expect(Buffer.compare(res.body as Buffer, stored)).to.equal(0);
+    expect((res.body as Buffer).subarray(0, 5).toString()).to.equal('%PDF-');
+    expect(res.headers['content-disposition']).to.equal(`attachment; filename="${row.file_name}"`);
+    expect(res.headers['x-content-type-options']).to.equal('nosniff');
+    expect(res.headers['content-type']).to.equal('application/octet-stream');
+    expect((await t.db('entitlements').where({ id: b.entitlementId }).first()).download_count).to.equal(1);
+    const log = await t.db('downloads').where({ entitlement_id: b.entitlementId });
+    expect(log).to.have.length(1);
+    expect(log[0]).to.include({ browser: 'Chrome 126', os: 'Windows 10', device_type: 'desktop' });
+    const history = await b.agent.get('/downloads').expect(200);
+    expect(history.text).to.include('Field Guide').and.include('Chrome 126');
+  });
+
+  it('serves byte ranges (206) without counting them as new downloads', async () => {
+    const b = await buyer();
+    const row = await t.db('products').where({ id: product.id }).first();
+    const stored = await readFile(path.join(t.config.storageDir, row.file_key));
+    const res = await b.agent.get(pathOf(b.link)).set('Range', 'bytes=5-14').buffer(true).parse(binary).expect(206);
+    expect(Buffer.compare(res.body as Buffer, stored.subarray(5, 15))).to.equal(0);
+    expect(res.headers['content-range']).to.equal(`bytes 5-14/${stored.length}`);
+    expect((await t.db('entitlements').where({ id: b.entitlementId }).first()).download_count).to.equal(0);
+    await b.agent.get(pathOf(b.link)).set('Range', `bytes=${stored.length + 10}-`).expect(416);
+  });
+
+  it('refuses another user (404), a forged link (404) and sends visitors to sign in', async () => {
+    const a = await buyer();
+    const other = await buyer();
+    await other.agent.get(pathOf(a.link)).expect(404);
+    const forged = pathOf(a.link).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    await a.agent.get(forged).expect(404);
+    await a.agent.get('/downloads/not-a-token').expect(404);
+    const anon = await t.agent().get(pathOf(a.link)).expect(303);
+    expect(anon.headers.location).to.match(/^\/login\?next=%2Fdownloads%2F/);
+  });
+
+  it('stops at the download limit', async () => {
+    const b = await buyer();
+    for (let i = 0; i < 3; i++) await b.agent.get(pathOf(b.link)).expect(200);
+    const over = await b.agent.get(pathOf(b.link)).expect(410);
+    expect(over.text).to.include('You have used all 3 downloads');
+  });
+
+  it('expires links after 24 hours and gives the owner a fresh one', async () => {
+    const b = await buyer();
+    t.clock.advance(25 * 3600_000);
+    try {
+      const expired = await b.agent.get(pathOf(b.link)).expect(410);
+      expect(expired.text).to.include('Get a fresh link');
+      const token = /name="_csrf" value="([^"]+)"/.exec(expired.text)![1]!;
+      const fresh = await b.agent.post('/downloads/fresh').type('form').send({ _csrf: token, entitlementId: b.entitlementId }).expect(303);
+      await b.agent.get(pathOf(fresh.headers.location as string)).expect(200);
+      // Nobody else can mint one.
+      const other = await buyer();
+      await other.agent.post('/downloads/fresh').set('X-CSRF-Token', other.csrf).send({ entitlementId: b.entitlementId }).expect(404);
+    } finally {
+      t.clock.advance(-25 * 3600_000);
+    }
+  });
+
+  it('ends downloads when the order is refunded', async () => {
+    const b = await buyer();
+    const payment = await t.db('payments').where({ order_id: b.orderId }).first();
+    await t.deps.services.checkout.recordRefund(payment.razorpay_payment_id);
+    const res = await b.agent.get(pathOf(b.link)).expect(410);
+    expect(res.text).to.include('refunded');
+  });
+
+  it('shows the order with download buttons only to its owner', async () => {
+    const b = await buyer();
+    const page = await b.agent.get(`/orders/${b.orderId}`).expect(200);
+    expect(page.text).to.include('Order #' + b.orderId).and.include('data-download').and.include('Field Guide');
+    const list = await b.agent.get('/orders').expect(200);
+    expect(list.text).to.include(`data-order-id="${b.orderId}"`);
+    const other = await buyer();
+    await other.agent.get(`/orders/${b.orderId}`).expect(404);
+    await other.agent.get('/orders/abc').expect(404);
+    await t.agent().get(`/orders/${b.orderId}`).expect(303);
+  });
+});
