@@ -113,8 +113,9 @@ export function createApp(deps: AppDeps): Express {
   const payments = createPaymentsController({ checkout: deps.services.checkout, webhooks: deps.services.webhooks });
   app.use(webhookRoutes(payments));
   if (deps.razorpayEmulator && !config.isProduction) {
-    app.use('/__razorpay', deps.razorpayEmulator.router);
+    // The test-mode payment page first: the API router answers every other path itself.
     app.use('/__razorpay', emulatorCheckoutRoutes(deps.razorpayEmulator, { callbackPath: '/checkout/callback' }));
+    app.use('/__razorpay', deps.razorpayEmulator.router);
   }
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 100 }));
