@@ -53,6 +53,11 @@ const envSchema = z.object({
   RAZORPAY_KEY_SECRET: optionalString,
   RAZORPAY_WEBHOOK_SECRET: optionalString,
   RAZORPAY_API_BASE: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  S3_BUCKET: optionalString,
+  S3_REGION: z.preprocess(emptyToUndefined, z.string().default('ap-south-1')),
+  S3_ENDPOINT: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
   STORAGE_DIR: z.preprocess(emptyToUndefined, z.string().default('data/storage')),
   DOWNLOAD_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
@@ -85,8 +90,10 @@ export type Config = Readonly<{
    * Razorpay keys. With no keys outside production the store runs the bundled emulator
    * (mounted at /__razorpay) with test keys, so checkout works offline.
    */
-  /** Local folder for product files (until S3 is configured). */
+  /** Local folder for product files when S3 is not configured. */
   storageDir: string;
+  /** Private S3 (or S3-compatible) bucket for product files; takes precedence over storageDir. */
+  s3: Readonly<{ bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string }> | undefined;
   /** Downloads allowed per purchased product. */
   downloadLimit: number;
   razorpay: Readonly<{ keyId: string; keySecret: string; webhookSecret: string; apiBase: string | undefined; emulator: boolean }>;
@@ -154,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requireAdmin2fa: e.REQUIRE_ADMIN_2FA ?? isProduction,
     downloadLimit: e.DOWNLOAD_LIMIT,
     storageDir: path.resolve(rootDir, e.STORAGE_DIR),
+    s3: e.S3_BUCKET
+      ? Object.freeze({ bucket: e.S3_BUCKET, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY })
+      : undefined,
     razorpay: Object.freeze(
       e.RAZORPAY_KEY_ID && e.RAZORPAY_KEY_SECRET
         ? { keyId: e.RAZORPAY_KEY_ID, keySecret: e.RAZORPAY_KEY_SECRET, webhookSecret: e.RAZORPAY_WEBHOOK_SECRET ?? '', apiBase: e.RAZORPAY_API_BASE, emulator: false }

@@ -26,7 +26,7 @@ import { createCheckoutService } from './services/checkout-service.js';
 import { createRazorpayGateway } from './services/razorpay-gateway.js';
 import { createRazorpayEmulator } from './razorpay-emulator/emulator.js';
 import { createDownloadService } from './services/download-service.js';
-import { createLocalStorage, type FileStorage } from './services/storage.js';
+import { createLocalStorage, createS3Storage, type FileStorage } from './services/storage.js';
 import { createWebhookService } from './services/webhook-service.js';
 import { createFolderTransport, createMailService, createSmtpTransport, type MailService, type MailTransport } from './services/mail-service.js';
 import { createRateLimits } from './services/rate-limits.js';
@@ -104,7 +104,7 @@ export function createDeps(
     twoFactor: createTwoFactorService({ ...account, auth }),
     cart: createCartService({ db, carts: models.carts, products: models.products, orders: models.orders, clock }),
   };
-  const storage: FileStorage = createLocalStorage(config.storageDir);
+  const storage: FileStorage = config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.storageDir);
   const downloads = createDownloadService({ db, storage, clock, baseUrl: config.baseUrl, dataKey: config.dataEncryptionKey });
   const gateway = createRazorpayGateway(config.razorpay);
   // No Razorpay keys (development, tests without keys): the bundled emulator answers at

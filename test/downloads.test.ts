@@ -6,19 +6,33 @@ import { attachDemoFiles } from '../seeds/demo-files.js';
 import { createTestContext, type TestContext } from './support/context.js';
 import { apiLogin, makeUser } from './support/accounts.js';
 import { makeCategory, makeProduct } from './support/factories.js';
+import { startS3 } from './support/s3.js';
 
 type Agent = ReturnType<typeof supertest.agent>;
 
 /** Buys through the same fulfilment path payments use, then downloads. */
-describe('secure downloads', () => {
+for (const backend of ['local disk', 'S3 (s3rver)'] as const)
+describe(`secure downloads from ${backend}`, () => {
   let t: TestContext;
   let product: { id: number };
+  let s3: Awaited<ReturnType<typeof startS3>> | undefined;
+  /** The bytes as stored, read back from the storage the app uses. */
+  async function storedBytes(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await t.deps.storage.read(key)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
   before(async () => {
-    t = await createTestContext({ DOWNLOAD_LIMIT: '3' });
+    s3 = backend === 'local disk' ? undefined : await startS3();
+    t = await createTestContext({ DOWNLOAD_LIMIT: '3', ...(s3?.env ?? {}) });
+    expect(t.deps.storage.kind).to.equal(s3 ? 's3' : 'local');
     product = await makeProduct(t.db, { category_id: (await makeCategory(t.db)).id, title: 'Field Guide', price_paise: 49_900 });
     await attachDemoFiles(t.db, t.deps.storage, 'Test Store');
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    await s3?.close();
+  });
 
   /** A buyer with a paid order for the product; returns their agent and the download link. */
   async function buyer(): Promise<{ agent: Agent; csrf: string; link: string; entitlementId: number; orderId: number; userId: number }> {
@@ -42,7 +56,8 @@ describe('secure downloads', () => {
   it('streams exactly the stored bytes as an attachment, counts and logs it', async () => {
     const b = await buyer();
     const row = await t.db('products').where({ id: product.id }).first();
-    const stored = await readFile(path.join(t.config.storageDir, row.file_key));
+    const stored = await storedBytes(row.file_key);
+    if (!s3) expect(Buffer.compare(stored, await readFile(path.join(t.config.storageDir, row.file_key)))).to.equal(0);
     const res = await b.agent.get(pathOf(b.link)).set('User-Agent', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36').buffer(true).parse(binary).expect(200);
     expect(Buffer.compare(res.body as Buffer, stored)).to.equal(0);
     expect((res.body as Buffer).subarray(0, 5).toString()).to.equal('%PDF-');
@@ -60,7 +75,7 @@ describe('secure downloads', () => {
   it('serves byte ranges (206) without counting them as new downloads', async () => {
     const b = await buyer();
     const row = await t.db('products').where({ id: product.id }).first();
-    const stored = await readFile(path.join(t.config.storageDir, row.file_key));
+    const stored = await storedBytes(row.file_key);
     const res = await b.agent.get(pathOf(b.link)).set('Range', 'bytes=5-14').buffer(true).parse(binary).expect(206);
     expect(Buffer.compare(res.body as Buffer, stored.subarray(5, 15))).to.equal(0);
     expect(res.headers['content-range']).to.equal(`bytes 5-14/${stored.length}`);

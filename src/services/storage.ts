@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 /**
  * Private file storage for the products' downloadable files. Keys are made by the server
@@ -39,6 +40,49 @@ export function createLocalStorage(root: string): FileStorage {
     },
     async read(key, range) {
       return createReadStream(resolve(key), range ? { start: range.start, end: range.end } : {});
+    },
+  };
+}
+
+export interface S3StorageOptions {
+  bucket: string;
+  region: string;
+  /** For S3-compatible services (MinIO, R2, s3rver in tests). */
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+}
+
+/** Private objects in an S3 bucket (no public ACLs: files leave only through the download route). */
+export function createS3Storage(opts: S3StorageOptions): FileStorage {
+  const client = new S3Client({
+    region: opts.region,
+    endpoint: opts.endpoint,
+    forcePathStyle: opts.forcePathStyle ?? Boolean(opts.endpoint),
+    credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
+  });
+  const check = (key: string) => {
+    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`unsafe storage key: ${key}`);
+    return key;
+  };
+  return {
+    kind: 's3',
+    async put(key, body, contentType) {
+      await client.send(new PutObjectCommand({ Bucket: opts.bucket, Key: check(key), Body: body, ContentType: contentType }));
+    },
+    async size(key) {
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket: opts.bucket, Key: check(key) }));
+        return head.ContentLength;
+      } catch (err) {
+        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+        throw err;
+      }
+    },
+    async read(key, range) {
+      const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
+      return res.Body as Readable;
     },
   };
 }
