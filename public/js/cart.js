@@ -39,6 +39,8 @@
     const res = await fetch(url, {
       method,
       credentials: 'same-origin',
+      // keepalive lets a request finish even if the shopper navigates away meanwhile.
+      keepalive: method !== 'GET',
       headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json', 'X-CSRF-Token': await token() } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
@@ -68,13 +70,13 @@
     const priced = await quote(items);
     writeGuest(items.filter((i) => priced.items.some((p) => p.productId === i.productId)));
     if (priced.dropped.some((d) => d.productId === productId)) throw new Error('That product is not available any more.');
-    track('add', productId);
+    await track('add', productId);
     return priced;
   }
   async function remove(productId) {
     if (signedIn) return api('POST', '/api/cart/remove', { productId });
     writeGuest(readGuest().filter((i) => i.productId !== productId));
-    track('remove', productId);
+    await track('remove', productId);
     return quote(readGuest());
   }
   async function load() {
