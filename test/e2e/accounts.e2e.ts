@@ -1,33 +1,17 @@
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, listen, screenshot, watchForProblems } from '../support/browser.js';
-import { createTestContext, type TestContext } from '../support/context.js';
-import { freePort } from '../support/database.js';
-import { linkIn, mailTo, startMailbox, type Mailbox } from '../support/mailbox.js';
+import { screenshot, useBrowserApp, watchForProblems } from '../support/browser.js';
+import type { TestContext } from '../support/context.js';
+import { linkIn, mailTo, type Mailbox } from '../support/mailbox.js';
 
 describe('e2e: a shopper creates an account and turns on two-step sign-in', () => {
+  const env = useBrowserApp({ mailbox: true });
   let t: TestContext;
   let mailbox: Mailbox;
-  let server: Server;
   let baseUrl: string;
   let browser: Browser;
-
-  before(async () => {
-    mailbox = await startMailbox();
-    // Links in mail must point at this server, so pick the port before building the app.
-    const port = await freePort();
-    t = await createTestContext({ SMTP_URL: mailbox.url, BASE_URL: `http://127.0.0.1:${port}` });
-    ({ server, baseUrl } = await listen(t, port));
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await new Promise((r) => server.close(r));
-    await t.close();
-    await mailbox.close();
-  });
+  before(() => ({ t, mailbox, baseUrl, browser } = env));
 
   it('sign up → confirm by email → sign in → enable TOTP → sign out → sign in with a code', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -1,39 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
-import { attachDemoFiles } from '../../seeds/demo-files.js';
 import { makeUser } from '../support/accounts.js';
-import { launchBrowser, listen, screenshot, watchForProblems } from '../support/browser.js';
-import { createTestContext, type TestContext } from '../support/context.js';
-import { freePort } from '../support/database.js';
-import { linkIn, mailTo, startMailbox, type Mailbox } from '../support/mailbox.js';
+import { screenshot, useBrowserApp, watchForProblems } from '../support/browser.js';
+import type { TestContext } from '../support/context.js';
+import { linkIn, mailTo, type Mailbox } from '../support/mailbox.js';
 
 describe('e2e: a shopper buys a product through the test-mode payment page and downloads it', () => {
+  const env = useBrowserApp({ mailbox: true, seed: true });
   let t: TestContext;
   let mailbox: Mailbox;
-  let server: Server;
   let baseUrl: string;
   let browser: Browser;
-
-  before(async () => {
-    mailbox = await startMailbox();
-    const port = await freePort();
-    // No Razorpay keys: the store runs its bundled emulator at /__razorpay, as in development.
-    t = await createTestContext({ SMTP_URL: mailbox.url, BASE_URL: `http://127.0.0.1:${port}` });
-    await seedDemoCatalog(t.db);
-    await attachDemoFiles(t.db, t.deps.storage, t.config.storeName);
-    ({ server, baseUrl } = await listen(t, port));
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await new Promise((r) => server.close(r));
-    await t.close();
-    await mailbox.close();
-  });
+  before(() => ({ t, mailbox, baseUrl, browser } = env));
 
   it('cart → checkout → pay → order page → download (page and email link)', async () => {
     const user = await makeUser(t.db, { name: 'Ananya Sen' });

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { rootDir } from '../../src/lib/paths.js';
 import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
+import { attachDemoFiles } from '../../seeds/demo-files.js';
+import { freePort } from './database.js';
+import { startMailbox, type Mailbox } from './mailbox.js';
 import { createTestContext, type TestContext } from './context.js';
 
 export const screenshotDir = path.join(rootDir, 'test-results', 'screenshots');
@@ -62,21 +65,28 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /**
- * Mocha hooks for a browser suite: the app on a fresh database (with the demo catalog when
- * `seed`), served on a free port, and one chromium. Read the fields inside tests.
+ * Mocha hooks for a browser suite: the app on a fresh database (with the demo catalog and its
+ * files when `seed`), served on a free port that BASE_URL names (so links in mail point at it),
+ * a capturing SMTP server when `mailbox`, and one chromium. Read the fields inside tests.
  */
-export function useBrowserApp(opts: { seed?: boolean } = {}) {
-  const env = {} as { t: TestContext; server: Server; baseUrl: string; browser: Browser };
+export function useBrowserApp(opts: { seed?: boolean; mailbox?: boolean } = {}) {
+  const env = {} as { t: TestContext; server: Server; baseUrl: string; browser: Browser; mailbox: Mailbox };
   before(async () => {
-    env.t = await createTestContext();
-    if (opts.seed) await seedDemoCatalog(env.t.db);
-    ({ server: env.server, baseUrl: env.baseUrl } = await listen(env.t));
+    if (opts.mailbox) env.mailbox = await startMailbox();
+    const port = await freePort();
+    env.t = await createTestContext({ BASE_URL: `http://127.0.0.1:${port}`, ...(opts.mailbox ? { SMTP_URL: env.mailbox.url } : {}) });
+    if (opts.seed) {
+      await seedDemoCatalog(env.t.db);
+      await attachDemoFiles(env.t.db, env.t.deps.storage, env.t.config.storeName);
+    }
+    ({ server: env.server, baseUrl: env.baseUrl } = await listen(env.t, port));
     env.browser = await launchBrowser();
   });
   after(async () => {
     await env.browser?.close();
     if (env.server) await new Promise((r) => env.server.close(r));
     await env.t?.close();
+    await env.mailbox?.close();
   });
   return env;
 }
