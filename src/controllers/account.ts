@@ -1,7 +1,5 @@
 import type { Request, Response } from 'express';
-import type { z } from 'zod';
 import { AppError, UnauthorizedError } from '../lib/errors.js';
-import { fieldErrors } from '../lib/validate.js';
 import type { LoginEventModel } from '../models/login-events.js';
 import type { SessionModel } from '../models/sessions.js';
 import type { AuthService } from '../services/auth-service.js';
@@ -62,12 +60,6 @@ export function createAccountController(deps: {
     }
   }
 
-  function parse<S extends z.ZodObject>(schema: S, body: unknown): z.output<S> {
-    const r = s.formOf(schema).safeParse(body ?? {});
-    if (!r.success) throw new AppError(400, 'VALIDATION_ERROR', 'Please check the highlighted fields.', fieldErrors(r.error));
-    return r.data as z.output<S>;
-  }
-
   return {
     /** GET /account */
     page: (req: Request, res: Response) => render(req, res),
@@ -75,7 +67,7 @@ export function createAccountController(deps: {
     /** POST /account/profile */
     profile: (req: Request, res: Response) =>
       act(req, res, 'profile', async () => {
-        const { name } = parse(s.profileBody, req.body);
+        const { name } = s.parseForm(s.profileBody, req.body);
         await auth.updateProfile(userOf(req).id, { name });
         return 'Your name was saved.';
       }),
@@ -83,7 +75,7 @@ export function createAccountController(deps: {
     /** POST /account/password */
     password: (req: Request, res: Response) =>
       act(req, res, 'password', async () => {
-        const body = parse(s.changePasswordBody, req.body);
+        const body = s.parseForm(s.changePasswordBody, req.body);
         await auth.changePassword(userOf(req).id, body.currentPassword, body.newPassword, req.sessionID);
         await actions.rotate(req);
         return 'Your password was changed. Other devices were signed out.';
@@ -100,7 +92,7 @@ export function createAccountController(deps: {
     /** POST /account/2fa/totp/enable */
     totpEnable: (req: Request, res: Response) =>
       act(req, res, 'two-factor', async () => {
-        const body = parse(s.totpEnableBody, req.body);
+        const body = s.parseForm(s.totpEnableBody, req.body);
         const { recoveryCodes } = await twoFactor.enableTotp(userOf(req).id, body.password, body.code);
         await actions.rotate(req);
         delete req.session.totpSetup;
@@ -111,7 +103,7 @@ export function createAccountController(deps: {
     /** POST /account/2fa/totp/disable */
     totpDisable: (req: Request, res: Response) =>
       act(req, res, 'two-factor', async () => {
-        const body = parse(s.passwordBody, req.body);
+        const body = s.parseForm(s.passwordBody, req.body);
         await twoFactor.disableTotp(userOf(req).id, body.password);
         await actions.rotate(req);
         return 'Authenticator app sign-in is off.';
@@ -120,7 +112,7 @@ export function createAccountController(deps: {
     /** POST /account/2fa/email/enable */
     emailEnable: (req: Request, res: Response) =>
       act(req, res, 'two-factor', async () => {
-        const body = parse(s.passwordBody, req.body);
+        const body = s.parseForm(s.passwordBody, req.body);
         const { recoveryCodes } = await twoFactor.enableEmailOtp(userOf(req).id, body.password);
         await actions.rotate(req);
         if (recoveryCodes) req.session.recoveryCodes = recoveryCodes;
@@ -130,7 +122,7 @@ export function createAccountController(deps: {
     /** POST /account/2fa/email/disable */
     emailDisable: (req: Request, res: Response) =>
       act(req, res, 'two-factor', async () => {
-        const body = parse(s.passwordBody, req.body);
+        const body = s.parseForm(s.passwordBody, req.body);
         await twoFactor.disableEmailOtp(userOf(req).id, body.password);
         await actions.rotate(req);
         return 'Sign-in codes by email are off.';
@@ -139,7 +131,7 @@ export function createAccountController(deps: {
     /** POST /account/2fa/recovery-codes */
     recoveryCodes: (req: Request, res: Response) =>
       act(req, res, 'two-factor', async () => {
-        const body = parse(s.passwordBody, req.body);
+        const body = s.parseForm(s.passwordBody, req.body);
         req.session.recoveryCodes = await twoFactor.regenerateRecoveryCodes(userOf(req).id, body.password);
         return 'New recovery codes are ready. The old ones no longer work.';
       }),

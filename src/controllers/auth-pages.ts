@@ -1,8 +1,6 @@
 import type { Request, Response } from 'express';
-import type { z } from 'zod';
 import { AppError } from '../lib/errors.js';
 import { safeNext } from '../lib/safe-redirect.js';
-import { fieldErrors } from '../lib/validate.js';
 import type { AuthService } from '../services/auth-service.js';
 import * as s from './auth-schemas.js';
 import type { SessionActions } from './session-actions.js';
@@ -27,12 +25,6 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
     }
   }
 
-  function parse<S extends z.ZodObject>(schema: S, body: unknown): z.output<S> {
-    const r = s.formOf(schema).safeParse(body ?? {});
-    if (!r.success) throw new AppError(400, 'VALIDATION_ERROR', 'Please check the highlighted fields.', fieldErrors(r.error));
-    return r.data as z.output<S>;
-  }
-
   const checkEmail = (res: Response, heading: string, message: string, email?: string) =>
     res.render('account/check-email', { title: heading, heading, message, email });
 
@@ -49,7 +41,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
       const next = safeNext(req.body?.next, '/account');
       const values = { email: typeof req.body?.email === 'string' ? req.body.email : '' };
       await form(res, 'account/login', { title: 'Sign in', next, values }, async () => {
-        parse(s.loginBody, req.body);
+        s.parseForm(s.loginBody, req.body);
         const result = await actions.login(req, res, next);
         res.redirect(303, 'twoFactorRequired' in result ? '/login/2fa' : next);
       });
@@ -67,7 +59,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
       const pending = actions.pending(req);
       if (!pending) return res.redirect(303, '/login');
       await form(res, 'account/login-2fa', { title: 'Two-step verification', methods: pending.methods, emailSent: pending.emailChallengeId !== undefined }, async () => {
-        const { code } = parse(s.codeBody, req.body);
+        const { code } = s.parseForm(s.codeBody, req.body);
         const { next } = await actions.completeTwoFactor(req, code);
         res.redirect(303, safeNext(next, '/account'));
       });
@@ -94,7 +86,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
     async signup(req: Request, res: Response) {
       const values = { email: String(req.body?.email ?? ''), name: String(req.body?.name ?? '') };
       await form(res, 'account/signup', { title: 'Create your account', values }, async () => {
-        const body = parse(s.signupBody, req.body);
+        const body = s.parseForm(s.signupBody, req.body);
         await auth.signup(body, info(req));
         res.status(201);
         checkEmail(res, 'Check your email', `We sent a link to ${body.email}. Open it to confirm your address, then sign in.`, body.email);
@@ -111,7 +103,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
     async verifyEmail(req: Request, res: Response) {
       const token = String(req.body?.token ?? '');
       await form(res, 'account/verify-email', { title: 'Confirm your email', token }, async () => {
-        const body = parse(s.tokenBody, req.body);
+        const body = s.parseForm(s.tokenBody, req.body);
         await auth.verifyEmail(body.token);
         req.session.flash = { type: 'success', message: 'Your email address is confirmed. Sign in to continue.' };
         res.redirect(303, '/login');
@@ -121,7 +113,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
     /** POST /resend-verification */
     async resendVerification(req: Request, res: Response) {
       await form(res, 'account/check-email', { title: 'Check your email', heading: 'Check your email', message: '' }, async () => {
-        const { email } = parse(s.emailBody, req.body);
+        const { email } = s.parseForm(s.emailBody, req.body);
         await auth.resendVerification(email, info(req));
         res.status(202);
         checkEmail(res, 'Check your email', 'If that address has an account waiting for confirmation, we sent a new link. It is valid for 24 hours.', email);
@@ -136,7 +128,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
     /** POST /forgot-password */
     async forgot(req: Request, res: Response) {
       await form(res, 'account/forgot-password', { title: 'Reset your password', values: { email: String(req.body?.email ?? '') } }, async () => {
-        const { email } = parse(s.emailBody, req.body);
+        const { email } = s.parseForm(s.emailBody, req.body);
         await auth.forgotPassword(email, info(req));
         res.status(202);
         checkEmail(res, 'Check your email', 'If that address has an account, we sent a link to reset your password. It is valid for 1 hour.', email);
@@ -153,7 +145,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
     async reset(req: Request, res: Response) {
       const token = String(req.body?.token ?? '');
       await form(res, 'account/reset-password', { title: 'Choose a new password', token }, async () => {
-        const body = parse(s.resetBody, req.body);
+        const body = s.parseForm(s.resetBody, req.body);
         await auth.resetPassword(body.token, body.password);
         req.session.flash = { type: 'success', message: 'Your password was changed and other devices were signed out. Sign in with your new password.' };
         res.redirect(303, '/login');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInput } from '../lib/validate.js';
 
 /** Request bodies of the account endpoints. Messages are what a person sees next to the field. */
 
@@ -29,3 +30,8 @@ export const profileBody = z.object({ name }).strict();
 
 /** HTML forms also carry `_csrf` (and sometimes `next`); they are read without strictness. */
 export const formOf = <S extends z.ZodObject>(schema: S) => schema.strip();
+
+/** Parses a submitted form with a body schema (extra form fields ignored) or throws a 400 with field messages. */
+export function parseForm<S extends z.ZodObject>(schema: S, body: unknown): z.output<S> {
+  return parseInput(formOf(schema), body ?? {}, 'Please check the highlighted fields.') as z.output<S>;
+}
