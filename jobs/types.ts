@@ -2,6 +2,7 @@ import type { Agenda } from 'agenda';
 import type { Db } from '../src/db/knex.js';
 import type { Clock } from '../src/lib/clock.js';
 import type { Logger } from '../src/lib/logger.js';
+import type { OrderModel } from '../src/models/orders.js';
 import type { CheckoutService } from '../src/services/checkout-service.js';
 import type { MailService } from '../src/services/mail-service.js';
 import type { RazorpayGateway } from '../src/services/razorpay-gateway.js';
@@ -13,6 +14,7 @@ export interface JobContext {
   logger: Logger;
   mail: MailService;
   checkout: CheckoutService;
+  orders: OrderModel;
   gateway: RazorpayGateway;
 }
 

@@ -13,6 +13,10 @@ import { createEntitlementModel } from './models/entitlements.js';
 import { createLoginEventModel } from './models/login-events.js';
 import { createOrderModel } from './models/orders.js';
 import { createPaymentModel } from './models/payments.js';
+import { createAlertModel } from './models/alerts.js';
+import { createRefundModel } from './models/refunds.js';
+import { createAlertService, type AlertService } from './services/alert-service.js';
+import { createRefundService, type RefundService } from './services/refund-service.js';
 import { createProductModel } from './models/products.js';
 import { createRecoveryCodeModel } from './models/recovery-codes.js';
 import { createSessionModel } from './models/sessions.js';
@@ -40,7 +44,7 @@ export interface Deps extends AppDeps {
   pool: pg.Pool;
   clock: Clock;
   models: ReturnType<typeof createModels>;
-  services: AppDeps['services'] & { gateway: ReturnType<typeof createRazorpayGateway> };
+  services: AppDeps['services'] & { gateway: ReturnType<typeof createRazorpayGateway>; alerts: AlertService; refunds: RefundService };
   storage: FileStorage;
   mail: MailService;
   sessionStore: session.Store;
@@ -61,6 +65,8 @@ function createModels(db: Db) {
     orders: createOrderModel(db),
     payments: createPaymentModel(db),
     entitlements: createEntitlementModel(db),
+    refunds: createRefundModel(db),
+    alerts: createAlertModel(db),
   };
 }
 
@@ -75,6 +81,7 @@ export function createDeps(
 
   const clock = opts.clock ?? systemClock;
   const models = createModels(db);
+  const alerts = createAlertService({ alerts: models.alerts, clock, logger: opts.logger });
   const transport = opts.mailTransport ?? (config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createFolderTransport(config.mailOutboxDir, opts.logger));
   const mail = createMailService({
     db,
@@ -127,8 +134,11 @@ export function createDeps(
     logger: opts.logger,
     settings: { baseUrl: config.baseUrl, storeName: config.storeName, downloadLimit: config.downloadLimit },
     downloadLink: downloads.linkFor,
+    alerts,
   });
-  const payments = { gateway, checkout, downloads, webhooks: createWebhookService({ gateway, payments: models.payments, checkout, logger: opts.logger }) };
+  const refunds = createRefundService({ db, refunds: models.refunds, payments: models.payments, orders: models.orders, entitlements: models.entitlements, alerts, clock });
+  const webhooks = createWebhookService({ gateway, payments: models.payments, checkout, refunds, alerts, logger: opts.logger });
+  const payments = { gateway, checkout, downloads, webhooks, refunds, alerts };
 
   return {
     config,

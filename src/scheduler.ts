@@ -14,6 +14,7 @@ export function jobContextOf(deps: Deps): JobContext & { pool: pg.Pool } {
     logger: deps.logger,
     mail: deps.mail,
     checkout: deps.services.checkout,
+    orders: deps.models.orders,
     gateway: deps.services.gateway,
   };
 }

@@ -20,6 +20,11 @@ export interface OrderRow {
   paid_at: Date | null;
   fulfilled_at: Date | null;
   refunded_at: Date | null;
+  /** Paise refunded so far (partial refunds keep the order paid). */
+  refunded_paise: number;
+  /** Set when a person must look (an amount mismatch); automatic handling then stops. */
+  attention_reason: string | null;
+  attention_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -107,6 +112,34 @@ export function createOrderModel(db: Db) {
 
     async update(id: number, changes: Partial<Omit<OrderRow, 'id' | 'user_id' | 'created_at'>>, trx: Handle = db): Promise<void> {
       await trx('orders').where({ id }).update({ ...changes, updated_at: trx.fn.now() });
+    },
+
+    /**
+     * Closes a pending order that never got its Razorpay order id within `staleSeconds` of being
+     * made (its request died). Measured on the database clock, which stamped created_at.
+     */
+    async closeIfUnsent(id: number, staleSeconds: number, trx: Handle = db): Promise<boolean> {
+      const n = await trx('orders')
+        .where({ id, status: 'pending' })
+        .whereNull('razorpay_order_id')
+        .andWhereRaw('created_at < now() - make_interval(secs => ?)', [staleSeconds])
+        .update({ status: 'failed', failure_reason: 'Checkout was interrupted before payment', updated_at: trx.fn.now() });
+      return n === 1;
+    },
+
+    /** Closes every such order at once (the reconciler's sweep); returns how many. */
+    async closeAllUnsent(staleSeconds: number, trx: Handle = db): Promise<number> {
+      return trx('orders')
+        .where({ status: 'pending' })
+        .whereNull('razorpay_order_id')
+        .andWhereRaw('created_at < now() - make_interval(secs => ?)', [staleSeconds])
+        .update({ status: 'failed', failure_reason: 'Checkout was interrupted before payment', updated_at: trx.fn.now() });
+    },
+
+    /** Flags an order for a person; returns false if it was already flagged (so alerts go once). */
+    async flagAttention(id: number, reason: string, at: Date, trx: Handle = db): Promise<boolean> {
+      const n = await trx('orders').where({ id }).whereNull('attention_at').update({ attention_reason: reason.slice(0, 300), attention_at: at, updated_at: trx.fn.now() });
+      return n === 1;
     },
 
     /** Moves a still-pending order to another state; returns whether it was pending. */

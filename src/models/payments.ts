@@ -32,8 +32,19 @@ export function createPaymentModel(db: Db) {
            error_code = COALESCE(EXCLUDED.error_code, payments.error_code),
            error_description = COALESCE(EXCLUDED.error_description, payments.error_description),
            updated_at = now()`,
-        [p.order_id, p.razorpay_payment_id, p.status, p.amount_paise, p.currency, p.method, p.error_code, p.error_description],
+        // Razorpay's texts are theirs to lengthen; the columns keep what fits.
+        [p.order_id, p.razorpay_payment_id, p.status, p.amount_paise, p.currency, p.method?.slice(0, 32) ?? null, p.error_code?.slice(0, 64) ?? null, p.error_description?.slice(0, 300) ?? null],
       );
+    },
+
+    /** The store order a Razorpay payment belongs to, if we have it. */
+    async orderIdOf(razorpayPaymentId: string, trx: Handle = db): Promise<number | undefined> {
+      const row = (await trx('payments').where({ razorpay_payment_id: razorpayPaymentId }).first('order_id')) as { order_id: number } | undefined;
+      return row?.order_id;
+    },
+
+    async setStatus(razorpayPaymentId: string, status: string, trx: Handle = db): Promise<void> {
+      await trx('payments').where({ razorpay_payment_id: razorpayPaymentId }).update({ status, updated_at: trx.fn.now() });
     },
 
     /** Stores an event once; returns the row and whether it still needs processing. */
@@ -41,7 +52,8 @@ export function createPaymentModel(db: Db) {
       const inserted = await trx.raw(
         `INSERT INTO webhook_events (event_id, event, payload) VALUES (?, ?, ?::jsonb)
          ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-        [eventId, event, JSON.stringify(payload)],
+        // jsonb cannot hold NUL characters; a signed payload carrying one is still recorded.
+        [eventId, event, JSON.stringify(payload, (_k, v: unknown) => (typeof v === 'string' ? v.replace(/\0/g, '') : v))],
       );
       const row = (inserted.rows as { id: number }[])[0];
       if (row) return { id: row.id, needsProcessing: true };
@@ -49,8 +61,11 @@ export function createPaymentModel(db: Db) {
       return { id: existing.id, needsProcessing: existing.processed_at === null };
     },
 
-    async markEventProcessed(id: number, error: string | null, trx: Handle = db): Promise<void> {
-      await trx('webhook_events').where({ id }).update(error ? { error: error.slice(0, 300) } : { processed_at: trx.fn.now(), error: null });
+    /** Marks an event handled with what came of it, or leaves it unprocessed with the error (Razorpay retries). */
+    async markEventProcessed(id: number, result: { error: string } | { outcome: string }, trx: Handle = db): Promise<void> {
+      await trx('webhook_events')
+        .where({ id })
+        .update('error' in result ? { error: result.error.slice(0, 300) } : { processed_at: trx.fn.now(), error: null, outcome: result.outcome.slice(0, 40) });
     },
   };
 }

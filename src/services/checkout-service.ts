@@ -12,7 +12,8 @@ import type { PaymentModel } from '../models/payments.js';
 import type { UserModel } from '../models/users.js';
 import type { CartService } from './cart-service.js';
 import type { MailService } from './mail-service.js';
-import type { RazorpayGateway, RzpPayment } from './razorpay-gateway.js';
+import type { AlertService } from './alert-service.js';
+import { PaymentGatewayError, type RazorpayGateway, type RzpPayment } from './razorpay-gateway.js';
 
 /**
  * Orders and payments. Every captured payment must end in exactly one fulfilled order, whichever
@@ -36,18 +37,32 @@ export interface CheckoutDeps {
   settings: { baseUrl: string; storeName: string; downloadLimit: number };
   /** A download link for an entitlement (the downloads feature). */
   downloadLink?: (entitlementId: number, userId: number) => string;
-  /** Told about failed payments (the alerts feature sends them to Discord/Slack). */
-  onPaymentFailed?: (info: { orderId: number; razorpayPaymentId: string; reason: string | null }) => void;
+  alerts: AlertService;
 }
 
+/** How long a concurrent request may be creating the Razorpay order (the SDK times out at 15 s). */
 const WAIT_FOR_OTHER_REQUEST_MS = 10_000;
+/**
+ * A pending order still without a Razorpay order id this long after it was made belongs to a
+ * request that died mid-checkout (crash, deploy). Nobody can have paid it: the shopper only ever
+ * sees a Razorpay order id we stored. So it is closed and the checkout starts afresh.
+ */
+export const STALE_UNSENT_ORDER_SECONDS = 30;
+
+/** What settling a payment concluded, for the webhook log and the reconciler. */
+export type SettleOutcome = 'fulfilled' | 'already_paid' | 'unknown_order' | 'amount_mismatch' | 'not_captured';
 
 export function createCheckoutService(d: CheckoutDeps) {
   const { db, orders, gateway, clock } = d;
 
-  async function waitForRazorpayId(orderId: number): Promise<OrderRow> {
+  /**
+   * Another request is creating this order's Razorpay order: wait for it. If that request died
+   * (the order stays without an id past the stale age), close the order so the caller starts over.
+   */
+  async function waitForRazorpayId(orderId: number): Promise<OrderRow | undefined> {
     const deadline = Date.now() + WAIT_FOR_OTHER_REQUEST_MS;
     for (;;) {
+      if (await orders.closeIfUnsent(orderId, STALE_UNSENT_ORDER_SECONDS)) return undefined;
       const row = await orders.findById(orderId);
       if (!row) throw new AppError(409, 'ORDER_CHANGED', 'Your order changed while we were preparing it. Please try again.');
       if (row.razorpay_order_id || row.status !== 'pending') return row;
@@ -61,18 +76,17 @@ export function createCheckoutService(d: CheckoutDeps) {
    * Returns whether this call did it. `payment` is Razorpay's payment entity, re-fetched or
    * from a verified webhook.
    */
-  async function markPaid(razorpayOrderId: string, payment: RzpPayment, trx: Knex.Transaction): Promise<{ order: OrderRow; fulfilled: boolean; outboxId?: number }> {
+  async function markPaid(razorpayOrderId: string, payment: RzpPayment, trx: Knex.Transaction): Promise<{ order: OrderRow; fulfilled: boolean; outcome: SettleOutcome; outboxId?: number }> {
     const order = await orders.findByRazorpayOrderIdForUpdate(razorpayOrderId, trx);
     if (!order) throw new NotFoundError('Unknown order.');
     await d.payments.upsert(
       { order_id: order.id, razorpay_payment_id: payment.id, status: payment.status, amount_paise: payment.amount, currency: payment.currency, method: payment.method ?? null, error_code: null, error_description: null },
       trx,
     );
-    if (order.status === 'paid' || order.status === 'refunded') return { order, fulfilled: false };
-    if (payment.amount !== order.total_paise || payment.currency !== order.currency) {
-      // Never fulfil a payment that does not match what we asked for; a person must look.
-      d.logger.error({ orderId: order.id, paymentId: payment.id, amount: payment.amount, expected: order.total_paise }, 'payment amount mismatch');
-      return { order, fulfilled: false };
+    if (order.status === 'paid' || order.status === 'refunded') return { order, fulfilled: false, outcome: 'already_paid' };
+    if (isMismatch(order, payment)) {
+      await flagMismatch(order, payment, trx);
+      return { order, fulfilled: false, outcome: 'amount_mismatch' };
     }
     const now = clock.now();
     await orders.update(order.id, { status: 'paid', paid_at: now, fulfilled_at: now, failure_reason: null }, trx);
@@ -101,7 +115,28 @@ export function createCheckoutService(d: CheckoutDeps) {
         trx,
       );
     }
-    return { order: { ...order, status: 'paid', paid_at: now }, fulfilled: true, outboxId };
+    return { order: { ...order, status: 'paid', paid_at: now }, fulfilled: true, outcome: 'fulfilled', outboxId };
+  }
+
+  const isMismatch = (order: OrderRow, payment: RzpPayment) => payment.amount !== order.total_paise || payment.currency !== order.currency;
+
+  /**
+   * A payment that does not match what we asked for is never fulfilled (nor captured): the order
+   * is flagged for a person, the owner is alerted once, and the reconciler leaves it alone.
+   */
+  async function flagMismatch(order: OrderRow, payment: RzpPayment, trx: Knex.Transaction) {
+    const reason = `Payment ${payment.id} is ${payment.amount} ${payment.currency}; the order is ${order.total_paise} ${order.currency}`;
+    const flagged = await orders.flagAttention(order.id, reason, clock.now(), trx);
+    if (!flagged) return;
+    await d.alerts.raise(
+      {
+        kind: 'amount_mismatch',
+        fingerprint: `order:${order.id}`,
+        title: `Order #${order.id}: payment amount or currency does not match`,
+        detail: { orderId: order.id, razorpayOrderId: order.razorpay_order_id, paymentId: payment.id, paid: payment.amount, paidCurrency: payment.currency, expected: order.total_paise, currency: order.currency },
+      },
+      trx,
+    );
   }
 
   /** Runs markPaid in its own transaction and sends the email after commit. */
@@ -111,12 +146,39 @@ export function createCheckoutService(d: CheckoutDeps) {
     return result;
   }
 
-  /** Takes a payment Razorpay reports: capture it if only authorized, fulfil if captured. */
-  async function settle(razorpayOrderId: string, payment: RzpPayment) {
-    let p = payment;
-    if (p.status === 'authorized') p = await gateway.capture(p.id, p.amount, p.currency);
-    if (p.status === 'captured') return fulfil(razorpayOrderId, p);
-    return undefined;
+  /**
+   * Takes a payment Razorpay reports: capture it if only authorized, fulfil if captured. A
+   * webhook's payment is a snapshot from when the event happened (deliveries come late and out of
+   * order), so unless the caller has just fetched it, the payment is fetched again first.
+   * Nothing is captured for an order we do not know or whose amount differs.
+   */
+  async function settle(payment: RzpPayment, opts: { fresh?: boolean } = {}): Promise<{ outcome: SettleOutcome; orderId?: number }> {
+    const order = await orders.findByRazorpayOrderId(payment.order_id);
+    if (!order) return { outcome: 'unknown_order' };
+    let p = opts.fresh ? payment : await gateway.fetchPayment(payment.id);
+    if (p.order_id !== order.razorpay_order_id) return { outcome: 'unknown_order' };
+    if (p.status === 'authorized') {
+      if (isMismatch(order, p)) {
+        await db.transaction((trx) => flagMismatch(order, p, trx));
+        return { outcome: 'amount_mismatch', orderId: order.id };
+      }
+      p = await captureOnce(p);
+    }
+    if (p.status !== 'captured') return { outcome: 'not_captured', orderId: order.id };
+    const result = await fulfil(order.razorpay_order_id, p);
+    return { outcome: result.outcome, orderId: order.id };
+  }
+
+  /** Captures an authorized payment; "already captured" (a race with auto-capture or another call) is success. */
+  async function captureOnce(p: RzpPayment): Promise<RzpPayment> {
+    try {
+      return await gateway.capture(p.id, p.amount, p.currency);
+    } catch (err) {
+      if (!(err instanceof PaymentGatewayError) || err.gatewayStatus !== 400) throw err;
+      const now = await gateway.fetchPayment(p.id);
+      if (now.status === 'captured' || now.status === 'refunded') return now;
+      throw err;
+    }
   }
 
   return {
@@ -181,8 +243,9 @@ export function createCheckoutService(d: CheckoutDeps) {
             await orders.leavePending(existing.id, 'expired', 'Replaced by a newer checkout');
             continue;
           }
-          order = await waitForRazorpayId(existing.id);
-          if (order.status !== 'pending' || !order.razorpay_order_id) continue;
+          const ready = await waitForRazorpayId(existing.id);
+          if (!ready || ready.status !== 'pending' || !ready.razorpay_order_id) continue;
+          order = ready;
         }
         return {
           orderId: order.id,
@@ -209,15 +272,15 @@ export function createCheckoutService(d: CheckoutDeps) {
       }
       const payment = await gateway.fetchPayment(body.razorpay_payment_id);
       if (payment.order_id !== order.razorpay_order_id) throw new AppError(400, 'INVALID_SIGNATURE', 'That payment belongs to another order.');
-      await settle(order.razorpay_order_id as string, payment);
+      await settle(payment, { fresh: true });
       const latest = await orders.findById(order.id);
       return { orderId: order.id, status: latest?.status ?? order.status };
     },
 
-    /** A failed payment attempt: recorded, and the order stays open for a retry (never un-paid). */
-    async recordFailedPayment(payment: RzpPayment) {
+    /** A failed payment attempt: recorded, and the order stays open for a retry (never un-paid). False for an order we do not know. */
+    async recordFailedPayment(payment: RzpPayment): Promise<boolean> {
       const order = await orders.findByRazorpayOrderId(payment.order_id);
-      if (!order) return;
+      if (!order) return false;
       await d.payments.upsert({
         order_id: order.id,
         razorpay_payment_id: payment.id,
@@ -229,21 +292,14 @@ export function createCheckoutService(d: CheckoutDeps) {
         error_description: payment.error_description,
       });
       if (order.status === 'pending') await orders.update(order.id, { failure_reason: payment.error_description?.slice(0, 300) ?? 'Payment failed' });
-      d.onPaymentFailed?.({ orderId: order.id, razorpayPaymentId: payment.id, reason: payment.error_description });
-    },
-
-    /** A processed refund: the order becomes refunded and its download rights end. */
-    async recordRefund(paymentId: string) {
-      await db.transaction(async (trx) => {
-        const payment = (await trx('payments').where({ razorpay_payment_id: paymentId }).first()) as { order_id: number } | undefined;
-        if (!payment) return;
-        const order = (await trx('orders').where({ id: payment.order_id }).forUpdate().first()) as OrderRow | undefined;
-        if (!order || order.status === 'refunded') return;
-        const now = clock.now();
-        await orders.update(order.id, { status: 'refunded', refunded_at: now }, trx);
-        await trx('payments').where({ razorpay_payment_id: paymentId }).update({ status: 'refunded', updated_at: trx.fn.now() });
-        await d.entitlements.revokeForOrder(order.id, now, trx);
+      // One pending alert gathers every failure until it is sent ("12 failed payments …").
+      await d.alerts.raise({
+        kind: 'payment_failed',
+        fingerprint: 'payments',
+        title: 'A payment failed',
+        detail: { orderId: order.id, paymentId: payment.id, code: payment.error_code, reason: payment.error_description, method: payment.method },
       });
+      return true;
     },
   };
 }
