@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lineText } from '../lib/fields.js';
 import { parseInput } from '../lib/validate.js';
 
 /** Request bodies of the account endpoints. Messages are what a person sees next to the field. */
@@ -12,7 +13,7 @@ export const email = z
 // Length rules (8–128 code points, not common) are checked by lib/passwords.ts; this only caps
 // the body so a megabyte "password" never reaches the hash.
 export const password = z.string({ error: 'Enter a password.' }).min(1, 'Enter a password.').max(1024, 'Use at most 128 characters.');
-export const name = z.string({ error: 'Enter your name.' }).trim().min(1, 'Enter your name.').max(100, 'Use at most 100 characters.');
+export const name = lineText('Your name', 100).pipe(z.string().min(1, 'Enter your name.'));
 export const token = z.string({ error: 'The link is missing its token.' }).min(10, 'This link is not valid.').max(200, 'This link is not valid.');
 export const code = z.string({ error: 'Enter the code.' }).trim().min(6, 'Enter the 6-digit code or a recovery code.').max(20, 'That code is too long.');
 

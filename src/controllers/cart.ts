@@ -1,10 +1,11 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { UnauthorizedError } from '../lib/errors.js';
+import { idNumber } from '../lib/fields.js';
 import { parseInput } from '../lib/validate.js';
 import { MAX_LINES, MAX_QUANTITY, type CartService } from '../services/cart-service.js';
 
-const productId = z.number({ error: 'productId must be a number.' }).int('productId must be a whole number.').positive('productId must be positive.').max(2_147_483_647, 'productId is too large.');
+const productId = idNumber('productId');
 const quantity = z
   .number({ error: 'quantity must be a number.' })
   .int('quantity must be a whole number.')

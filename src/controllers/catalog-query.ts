@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCleanLine } from '../lib/fields.js';
 
 /** Query parameters shared by the catalog page and GET /api/products. */
 
@@ -9,7 +10,7 @@ export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const SORTS = ['relevance', 'newest', 'price-asc', 'price-desc', 'rating'] as const;
 
 export const catalogQueryShape = {
-  q: z.preprocess(blankToUndefined, z.string({ error: 'Search must be text.' }).max(100, 'Search can be at most 100 characters.').optional()),
+  q: z.preprocess(blankToUndefined, z.string({ error: 'Search must be text.' }).max(100, 'Search can be at most 100 characters.').refine(isCleanLine, 'Search contains characters that are not allowed.').optional()),
   category: z.preprocess(
     blankToUndefined,
     z.string({ error: 'Category must be text.' }).max(80, 'Category is too long.').regex(SLUG_PATTERN, 'That is not a category name.').optional(),

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AppError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
+import { idField, pathId } from '../lib/fields.js';
 import { parseInput } from '../lib/validate.js';
 import type { EntitlementModel } from '../models/entitlements.js';
 import type { OrderModel } from '../models/orders.js';
@@ -26,8 +27,8 @@ export function createOrdersController(deps: { orders: OrderModel; entitlements:
     /** GET /orders/:id: the owner's order with fresh download links; anyone else gets 404. */
     async show(req: Request, res: Response) {
       const user = userOf(req);
-      const id = Number(req.params.id);
-      const order = Number.isSafeInteger(id) && id > 0 ? await orders.findById(id) : undefined;
+      const id = pathId(req.params.id);
+      const order = id ? await orders.findById(id) : undefined;
       if (!order || order.user_id !== user.id) throw new NotFoundError('We could not find that order.');
       const [items, rights] = await Promise.all([orders.items(order.id), entitlements.forOrder(order.id)]);
       const lines = items.map((i) => {
@@ -76,7 +77,7 @@ export function createOrdersController(deps: { orders: OrderModel; entitlements:
 
     /** POST /downloads/fresh {entitlementId}: a new link for the signed-in owner. */
     async fresh(req: Request, res: Response) {
-      const body = parseInput(z.object({ entitlementId: z.coerce.number().int().positive(), _csrf: z.string().optional() }).strict(), req.body);
+      const body = parseInput(z.object({ entitlementId: idField('entitlementId'), _csrf: z.string().optional() }).strict(), req.body);
       res.redirect(303, await downloads.freshLink(userOf(req).id, body.entitlementId));
     },
   };
