@@ -132,6 +132,15 @@ describe('checkout with Razorpay (emulator through the official SDK)', () => {
     const pending = await w.orderRow(created.body.orderId);
     expect(pending.status).to.equal('pending');
     expect(pending.failure_reason).to.match(/declined/);
+    expect(await w.t.db('payments').where({ razorpay_payment_id: failedAttempt.payment.id }).first('status', 'error_code', 'error_description', 'order_id')).to.deep.equal({
+      status: 'failed',
+      error_code: 'BAD_REQUEST_ERROR',
+      error_description: 'Payment failed because the bank declined it.',
+      order_id: created.body.orderId,
+    });
+    expect(await w.t.db('entitlements').where({ order_id: created.body.orderId })).to.have.length(0);
+    // The owner hears about it (delivered by the alerts job).
+    expect((await w.alerts('payment_failed')).map((a: { detail: { paymentId: string } }) => a.detail.paymentId)).to.include(failedAttempt.payment.id);
     const { response } = w.rzp.emulator.pay(created.body.razorpayOrderId);
     await s.agent.post('/api/payments/verify').set('X-CSRF-Token', s.csrf).send(response).expect(200);
     expect((await w.orderRow(created.body.orderId)).status).to.equal('paid');

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { PRUNE_EXPIRED_SESSIONS } from '../jobs/prune-expired-sessions.js';
+import { PRUNE_EXPIRED_SESSIONS, pruneExpiredSessions } from '../jobs/prune-expired-sessions.js';
 import { createScheduler, jobContextOf, type Scheduler } from '../src/scheduler.js';
+import { makeUser } from './support/accounts.js';
 import { createTestContext, type TestContext } from './support/context.js';
 
 // Agenda keeps a liveness timer of lockLifetime / 2 alive after every job run; a short lock keeps
@@ -53,5 +54,20 @@ describe('background jobs (Agenda on PostgreSQL)', () => {
     expect(finished.get(id)).to.equal(null);
     const left = (await t.db('session').whereIn('sid', ['expired-1', 'expired-2', 'alive-1']).pluck('sid')) as string[];
     expect(left).to.deep.equal(['alive-1']);
+  });
+
+  it('prune-expired-sessions also drops tokens expired over a day ago and spent rate-limit counters', async () => {
+    const now = t.clock.now().getTime();
+    const user = await makeUser(t.db);
+    const token = (hash: string, expires: number) => ({ user_id: user.id, purpose: 'reset_password', token_hash: hash.padEnd(64, '0'), expires_at: new Date(expires) });
+    await t.db('user_tokens').insert([token('old', now - 2 * 86_400_000), token('recent', now - 3_600_000), token('live', now + 3_600_000)]);
+    await t.db('rate_limits').insert([
+      { key: 'prune-test:spent', points: 3, expire: now - 1 },
+      { key: 'prune-test:live', points: 3, expire: now + 60_000 },
+    ]);
+    await pruneExpiredSessions(jobContextOf(t.deps));
+    const hashes = (await t.db('user_tokens').where({ user_id: user.id }).orderBy('id').pluck('token_hash')) as string[];
+    expect(hashes.map((h) => h.replace(/0+$/, ''))).to.deep.equal(['recent', 'live']);
+    expect(await t.db('rate_limits').where('key', 'like', 'prune-test:%').pluck('key')).to.deep.equal(['prune-test:live']);
   });
 });
