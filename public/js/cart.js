@@ -177,9 +177,11 @@
     root.querySelector('[data-cart-empty]').hidden = !empty;
     const summary = root.querySelector('[data-cart-summary]');
     summary.hidden = empty;
-    summary.querySelector('[data-cart-subtotal]').textContent = money(cart.subtotal);
-    summary.querySelector('[data-cart-discount]').textContent = `− ${money(cart.discount)}`;
-    summary.querySelector('[data-cart-discount-row]').hidden = cart.discount === 0;
+    // Lines show sale prices, so the subtotal is their sum and the sale saving is only a note.
+    summary.querySelector('[data-cart-subtotal]').textContent = money(cart.subtotal - cart.discount);
+    const saving = summary.querySelector('[data-cart-saving]');
+    saving.textContent = `You save ${money(cart.discount)} on list prices (already in the prices above).`;
+    saving.hidden = cart.discount === 0;
     summary.querySelector('[data-cart-total]').textContent = money(cart.total);
     showCount(cart.count);
   }

@@ -1,0 +1,139 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { makeUser } from '../support/accounts.js';
+import { screenshot, useBrowserApp } from '../support/browser.js';
+import type { TestContext } from '../support/context.js';
+import { layoutProblems, WIDTHS, type LayoutProblem } from '../support/layout-check.js';
+
+/**
+ * Every page a shopper or an admin can reach, signed out, signed in and as admin, in its empty
+ * and full states, at 360, 390 and 768 px: no sideways scrolling and no tap target under 24×24.
+ * A screenshot of each lands in test-results/screenshots/responsive/. Pages that later features
+ * add join these lists.
+ */
+describe('e2e: every page fits phones and tablets', function () {
+  this.timeout(300_000);
+  const env = useBrowserApp({ seed: true });
+  let t: TestContext;
+  let baseUrl: string;
+  let browser: Browser;
+  before(() => ({ t, baseUrl, browser } = env));
+
+  /** Visits each path at each width in one browser context; returns what does not fit. */
+  async function check(context: BrowserContext, pages: [name: string, path: string, status?: number][]): Promise<string[]> {
+    const failures: string[] = [];
+    const page = await context.newPage();
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 800 });
+      for (const [name, path, status = 200] of pages) {
+        const res = await page.goto(baseUrl + path);
+        if (res?.status() !== status) failures.push(`${name} (${path}) answered ${res?.status()}, expected ${status}`);
+        await page.waitForLoadState('networkidle');
+        const problems: LayoutProblem[] = await layoutProblems(page, width);
+        for (const p of problems) failures.push(`${name} @${p.width}: ${p.kind} ${p.detail}`);
+        await screenshot(page, `responsive/${name}-${width}`);
+      }
+    }
+    await page.close();
+    return failures;
+  }
+
+  /** Fails with every problem listed (chai would cut a long message short). */
+  function report(failures: string[]) {
+    if (failures.length) throw new Error(`${failures.length} layout problems:\n${failures.join('\n')}`);
+  }
+
+  async function signedIn(email: string, password: string): Promise<BrowserContext> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/account$/);
+    await page.close();
+    return context;
+  }
+
+  /** A buyer with one paid order (through the bundled Razorpay emulator) and two items in the cart. */
+  async function buyerWithHistory() {
+    const user = await makeUser(t.db, { name: 'Meenakshi Sundaram Iyer' });
+    const products = (await t.db('products').orderBy('id').limit(4).select('id', 'slug')) as { id: number; slug: string }[];
+    const { cart, checkout } = t.deps.services;
+    await cart.add(user.id, products[0]!.id);
+    await cart.add(user.id, products[1]!.id, 3);
+    const order = await checkout.createOrder(user.id);
+    const { payment } = t.deps.razorpayEmulator!.pay(order.razorpayOrderId);
+    await checkout.settle(payment as never, { fresh: true });
+    await cart.add(user.id, products[2]!.id);
+    await cart.add(user.id, products[3]!.id);
+    return { user, orderId: order.orderId, owned: products[0]!.slug };
+  }
+
+  it('signed out: catalog, product, cart (empty and full), sign-in pages, errors', async () => {
+    const product = (await t.db('products').where({ is_visible: true }).orderBy('id').first('id', 'slug')) as { id: number; slug: string };
+    const category = (await t.db('categories').orderBy('id').first('slug')) as { slug: string };
+    const context = await browser.newContext();
+    const failures = await check(context, [
+      ['home', '/'],
+      ['catalog', '/products'],
+      ['catalog-page-2', '/products?page=2'],
+      ['search', '/products?q=lightroom'],
+      ['search-empty', '/products?q=zzzzzz'],
+      ['category', `/products?category=${category.slug}&sort=price-asc`],
+      ['product', `/products/${product.slug}`],
+      ['cart-empty', '/cart'],
+      ['login', '/login'],
+      ['signup', '/signup'],
+      ['forgot-password', '/forgot-password'],
+      ['reset-password', '/reset-password?token=not-a-real-token-0000'],
+      ['verify-email', '/verify-email?token=not-a-real-token-0000'],
+      ['not-found', '/no-such-page', 404],
+    ]);
+    const page = await context.newPage();
+    await page.goto(baseUrl + '/');
+    await page.evaluate((id) => localStorage.setItem('pixelbazaar.cart.v1', JSON.stringify([{ productId: id, quantity: 1 }])), product.id);
+    await page.close();
+    failures.push(...(await check(context, [['cart-guest-full', '/cart']])));
+    await context.close();
+    report(failures);
+  });
+
+  it('signed in: account, orders, order, downloads, cart, checkout, test-mode payment', async () => {
+    const empty = await makeUser(t.db);
+    const fresh = await signedIn(empty.email, empty.password);
+    const failures = await check(fresh, [
+      ['orders-empty', '/orders'],
+      ['downloads-empty', '/downloads'],
+      ['cart-signed-in-empty', '/cart'],
+    ]);
+    await fresh.close();
+
+    const b = await buyerWithHistory();
+    const context = await signedIn(b.user.email, b.user.password);
+    failures.push(
+      ...(await check(context, [
+        ['account', '/account'],
+        ['orders', '/orders'],
+        ['order', `/orders/${b.orderId}`],
+        ['order-just-paid', `/orders/${b.orderId}?paid=1`],
+        ['downloads', '/downloads'],
+        ['cart-signed-in', '/cart'],
+        ['checkout', '/checkout'],
+        ['product-owned', `/products/${b.owned}`],
+      ])),
+    );
+    // The test-mode payment page for the cart's order.
+    const order = await t.deps.services.checkout.createOrder(b.user.id);
+    failures.push(...(await check(context, [['test-payment', `/__razorpay/checkout?order_id=${order.razorpayOrderId}`]])));
+    await context.close();
+    report(failures);
+  });
+
+  it('admin: dashboard', async () => {
+    const admin = await makeUser(t.db, { role: 'admin' });
+    const context = await signedIn(admin.email, admin.password);
+    const failures = await check(context, [['admin-dashboard', '/admin']]);
+    await context.close();
+    report(failures);
+  });
+});
