@@ -3,6 +3,7 @@ import { reconcilePayments } from '../jobs/reconcile-payments.js';
 import { jobContextOf } from '../src/scheduler.js';
 import { apiLogin, makeUser } from './support/accounts.js';
 import { startCheckoutWorld, type CheckoutWorld } from './support/checkout-world.js';
+import { dataAttr, rupees } from './support/html.js';
 import { mailTo } from './support/mailbox.js';
 import { TEST_KEYS } from './support/razorpay.js';
 
@@ -44,6 +45,26 @@ describe('checkout with Razorpay (emulator through the official SDK)', () => {
     expect(await w.confirmations(s.user.email)).to.have.length(1);
     // Bought products cannot be added again.
     await s.agent.post('/api/cart/add').set('X-CSRF-Token', s.csrf).send({ productId: w.products[0]!.id }).expect(409);
+  });
+
+  it('checkout and receipt summaries add up as printed: lines at sale prices sum to the subtotal (issue 9, item 6)', async () => {
+    const s = await w.shopperWithCart();
+    const page = await s.agent.get('/checkout').expect(200);
+    const lines = rupees(page.text.slice(page.text.indexOf('class="checkout-lines"'), page.text.indexOf('</ul>', page.text.indexOf('class="checkout-lines"'))));
+    expect(lines).to.deep.equal([97_400, 24_900]);
+    expect(rupees(dataAttr(page.text, 'data-subtotal') ?? '')).to.deep.equal([122_300]);
+    expect(rupees(dataAttr(page.text, 'data-checkout-total') ?? '')).to.deep.equal([122_300]);
+    expect(dataAttr(page.text, 'data-saving')).to.include('₹325');
+
+    const created = await w.createOrder(s).expect(201);
+    const { response } = w.rzp.emulator.pay(created.body.razorpayOrderId);
+    await w.verify(s, response).expect(200);
+    const receipt = (await s.agent.get(`/orders/${created.body.orderId}`).expect(200)).text;
+    const body = receipt.slice(receipt.indexOf('<tbody>'), receipt.indexOf('</tbody>'));
+    const lineTotals = [...body.matchAll(/<td class="num">(₹[\d,]+)<\/td>/g)].map((m) => rupees(m[1]!)[0]);
+    expect(lineTotals).to.deep.equal([97_400, 24_900]);
+    expect(rupees(dataAttr(receipt, 'data-subtotal') ?? '')).to.deep.equal([122_300]);
+    expect(receipt).not.to.match(/<td colspan="3">Discount<\/td>/);
   });
 
   it('a tampered signature is refused and the order stays pending', async () => {
