@@ -6,4 +6,7 @@
   for (const select of document.querySelectorAll('select[data-autosubmit]')) {
     select.addEventListener('change', () => select.form?.submit());
   }
+  // A form that hands the shopper back to the store by itself (as Razorpay's redirect does);
+  // its button stays for browsers without JavaScript.
+  for (const form of document.querySelectorAll('form[data-auto-submit]')) form.submit();
 })();

@@ -20,7 +20,9 @@ export function createCheckoutController(deps: { cart: CartService; checkout: Ch
       if (!req.user) throw new UnauthorizedError();
       const cart = await deps.cart.getCart(req.user.id);
       if (cart.items.length === 0) return res.redirect(303, '/cart');
-      res.set('Cache-Control', 'no-store').render('shop/checkout', { title: 'Checkout', cart, testMode: deps.emulator || deps.gateway.keyId.startsWith('rzp_test_'), emulator: deps.emulator });
+      // Back from a failed or cancelled payment (Razorpay's redirect mode, or the test page).
+      const notice = req.query.failed !== undefined ? 'failed' : req.query.cancelled !== undefined ? 'cancelled' : undefined;
+      res.set('Cache-Control', 'no-store').render('shop/checkout', { title: 'Checkout', cart, notice, testMode: deps.emulator || deps.gateway.keyId.startsWith('rzp_test_'), emulator: deps.emulator });
     },
 
     /**
@@ -29,6 +31,9 @@ export function createCheckoutController(deps: { cart: CartService; checkout: Ch
      * stored order id is what proves it. The buyer then lands on their order page.
      */
     async callback(req: Request, res: Response) {
+      // A failed payment comes back as Razorpay's error[...] fields. They are unsigned, so they
+      // only choose the page: the payment.failed webhook records what really happened.
+      if (typeof req.body?.['error[code]'] === 'string') return res.redirect(303, '/checkout?failed=1');
       const parsed = callbackBody.safeParse(req.body ?? {});
       if (!parsed.success) throw new AppError(400, 'INVALID_PAYMENT_RESPONSE', 'The payment response was incomplete. If money was taken, your order will be updated within minutes.');
       const order = await deps.orders.findByRazorpayOrderId(parsed.data.razorpay_order_id);

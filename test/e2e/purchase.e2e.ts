@@ -40,9 +40,9 @@ describe('e2e: a shopper buys a product through the test-mode payment page and d
     await page.waitForURL(/\/__razorpay\/checkout\?order_id=order_/);
     expect(await page.locator('.test-mode-banner').textContent()).to.include('TEST MODE');
     await screenshot(page, '31-test-mode-payment');
+    // The tester picks a method; after paying, the browser returns to the store by itself.
+    await page.getByLabel(/Card/).check();
     await page.getByRole('button', { name: /succeeds/ }).click();
-    await page.getByRole('heading', { name: 'Payment successful' }).waitFor();
-    await page.getByRole('button', { name: 'Return to the store' }).click();
     await page.waitForURL(/\/orders\/\d+\?paid=1$/);
     await page.locator('[data-paid-banner]').waitFor();
     await screenshot(page, '32-order-paid');
@@ -50,6 +50,7 @@ describe('e2e: a shopper buys a product through the test-mode payment page and d
     const orderId = Number(/\/orders\/(\d+)/.exec(page.url())![1]);
     const order = await t.db('orders').where({ id: orderId }).first();
     expect(order).to.include({ status: 'paid', user_id: user.id, total_paise: 38_200 });
+    expect(await t.db('payments').where({ order_id: orderId }).pluck('method')).to.deep.equal(['card']);
     const product = await t.db('products').where({ slug: 'indian-street-photography' }).first();
     const stored = await readFile(path.join(t.config.storageDir, product.file_key));
 
@@ -89,12 +90,23 @@ describe('e2e: a shopper buys a product through the test-mode payment page and d
     await page.goto(`${baseUrl}/checkout`);
     await page.getByRole('button', { name: /^Pay/ }).click();
     await page.getByRole('button', { name: /Simulate a failed payment/ }).click();
-    await page.getByRole('heading', { name: 'Payment failed' }).waitFor();
+    // Back in the store by itself, with a clear message and the cart kept.
+    await page.waitForURL(/\/checkout\?failed=1$/);
+    expect(await page.locator('[data-payment-notice]').textContent()).to.include('did not go through');
     await screenshot(page, '35-payment-failed');
-    await page.getByRole('link', { name: 'Try again' }).click();
-    await page.waitForURL(/\/checkout$/);
     const order = await t.db('orders').where({ user_id: user.id }).first();
     expect(order.status).to.equal('pending');
+    await t.db('payments').where({ order_id: order.id, status: 'failed' }).first().then((p: unknown) => expect(p, 'payment.failed webhook recorded').to.not.equal(undefined));
+
+    // Cancel from the payment page: back to checkout, nothing charged, the order still payable.
+    await page.getByRole('button', { name: /^Pay/ }).click();
+    await page.getByRole('button', { name: 'Cancel and go back' }).click();
+    await page.waitForURL(/\/checkout\?cancelled=1$/);
+    expect(await page.locator('[data-payment-notice]').textContent()).to.include('cancelled');
+    await page.getByRole('button', { name: /^Pay/ }).click();
+    await page.getByRole('button', { name: /succeeds/ }).click();
+    await page.waitForURL(/\/orders\/\d+\?paid=1$/);
+    expect((await t.db('orders').where({ id: order.id }).first()).status).to.equal('paid');
     await page.close();
   });
 });
