@@ -156,7 +156,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(cartRoutes(createCartController({ cart: deps.services.cart })));
   app.use(productsApiRoutes(createProductsApiController({ catalog: deps.services.catalog })));
-  app.use(shopRoutes(createShopController({ catalog: deps.services.catalog })));
+  app.use(shopRoutes(createShopController({ catalog: deps.services.catalog, cart: deps.services.cart })));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: !config.isProduction, onUnexpected: deps.reportError }));

@@ -119,8 +119,10 @@
 
   // --- product pages -------------------------------------------------------------------------
   for (const button of document.querySelectorAll('[data-add-to-cart]')) {
-    button.addEventListener('click', async () => {
-      const feedback = button.parentElement.querySelector('[data-cart-feedback]');
+    button.addEventListener('click', async (event) => {
+      // The button sits in a form for browsers without JavaScript; here the API does the work.
+      event.preventDefault();
+      const feedback = button.closest('.buy-box, .card-body, body').querySelector('[data-cart-feedback]');
       button.disabled = true;
       try {
         const cart = await add(Number(button.dataset.addToCart));

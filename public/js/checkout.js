@@ -29,7 +29,7 @@
     button.textContent = 'Preparing your order…';
     let order;
     try {
-      order = await post('/api/orders/create', {});
+      order = await post('/api/orders/create', button.dataset.buy ? { productId: Number(button.dataset.buy) } : {});
     } catch (err) {
       return showError(err.message);
     }

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { UnauthorizedError } from '../lib/errors.js';
-import { idNumber } from '../lib/fields.js';
+import { idField, idNumber } from '../lib/fields.js';
 import { parseInput } from '../lib/validate.js';
 import { MAX_LINES, MAX_QUANTITY, type CartService } from '../services/cart-service.js';
 
@@ -66,6 +66,24 @@ export function createCartController(deps: { cart: CartService }) {
     async remove(req: Request, res: Response) {
       const body = parseInput(removeBody, req.body);
       res.json(await cart.remove(userId(req), body.productId));
+    },
+
+    /**
+     * POST /cart/add (form, no JavaScript): adds for a signed-in shopper and goes back to the
+     * product with a message. Guests' carts live in the browser, which needs JavaScript.
+     */
+    async addForm(req: Request, res: Response) {
+      const body = parseInput(z.object({ productId: idField('productId'), quantity: idField('quantity').optional(), _csrf: z.string().optional() }), req.body ?? {});
+      const result = await cart.add(userId(req), body.productId, Math.min(body.quantity ?? 1, MAX_QUANTITY));
+      const added = result.items.find((i) => i.productId === body.productId);
+      if (req.session) req.session.flash = { type: 'success', message: `${added?.title ?? 'The product'} is in your cart.` };
+      res.redirect(303, '/cart');
+    },
+
+    /** GET /cart/add?product=<slug>: what a guest without JavaScript sees instead of a silent button. */
+    noScriptGuest(req: Request, res: Response) {
+      const slug = typeof req.query.product === 'string' && /^[a-z0-9-]{1,120}$/.test(req.query.product) ? req.query.product : undefined;
+      res.render('shop/cart-no-script', { title: 'Sign in to keep a cart', back: slug ? `/products/${slug}` : '/products' });
     },
 
     /** POST /api/cart/merge {items}: folds a guest cart into the user's after sign-in. */

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { AppError, UnauthorizedError } from '../lib/errors.js';
+import { AppError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
+import { pathId } from '../lib/fields.js';
 import type { OrderModel } from '../models/orders.js';
 import type { CartService } from '../services/cart-service.js';
 import type { CheckoutService } from '../services/checkout-service.js';
@@ -15,14 +16,16 @@ const callbackBody = z.object({
 /** The checkout page and the payment callback (Razorpay's redirect mode and the test-mode page). */
 export function createCheckoutController(deps: { cart: CartService; checkout: CheckoutService; gateway: RazorpayGateway; orders: OrderModel; emulator: boolean; storeName: string }) {
   return {
-    /** GET /checkout: order summary and the Pay button. */
+    /** GET /checkout[?buy=<productId>]: order summary and the Pay button (for the cart, or one product: "Buy now"). */
     async page(req: Request, res: Response) {
       if (!req.user) throw new UnauthorizedError();
-      const cart = await deps.cart.getCart(req.user.id);
+      const buy = req.query.buy === undefined ? undefined : pathId(req.query.buy);
+      if (req.query.buy !== undefined && !buy) throw new NotFoundError('That product is not available.');
+      const cart = buy ? await deps.cart.single(req.user.id, buy) : await deps.cart.getCart(req.user.id);
       if (cart.items.length === 0) return res.redirect(303, '/cart');
       // Back from a failed or cancelled payment (Razorpay's redirect mode, or the test page).
       const notice = req.query.failed !== undefined ? 'failed' : req.query.cancelled !== undefined ? 'cancelled' : undefined;
-      res.set('Cache-Control', 'no-store').render('shop/checkout', { title: 'Checkout', cart, notice, testMode: deps.emulator || deps.gateway.keyId.startsWith('rzp_test_'), emulator: deps.emulator });
+      res.set('Cache-Control', 'no-store').render('shop/checkout', { title: 'Checkout', cart, buy, notice, testMode: deps.emulator || deps.gateway.keyId.startsWith('rzp_test_'), emulator: deps.emulator });
     },
 
     /**

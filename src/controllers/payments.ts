@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { UnauthorizedError } from '../lib/errors.js';
+import { idNumber } from '../lib/fields.js';
 import { parseInput } from '../lib/validate.js';
 import type { CheckoutService } from '../services/checkout-service.js';
 import type { WebhookService } from '../services/webhook-service.js';
@@ -19,10 +20,10 @@ export function createPaymentsController(deps: { checkout: CheckoutService; webh
     return req.user.id;
   };
   return {
-    /** POST /api/orders/create: the order for the signed-in user's cart, ready for Checkout. */
+    /** POST /api/orders/create {productId?}: the order for the signed-in user's cart (or one product, "Buy now"), ready for Checkout. */
     async createOrder(req: Request, res: Response) {
-      parseInput(z.object({}).strict(), req.body ?? {});
-      res.status(201).json(await deps.checkout.createOrder(userId(req)));
+      const body = parseInput(z.object({ productId: idNumber('productId').optional() }).strict(), req.body ?? {});
+      res.status(201).json(await deps.checkout.createOrder(userId(req), { productId: body.productId }));
     },
 
     /** POST /api/payments/verify: Checkout's success callback. */

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { NotFoundError } from '../lib/errors.js';
 import { parseInput } from '../lib/validate.js';
+import type { CartService } from '../services/cart-service.js';
 import type { CatalogService } from '../services/catalog-service.js';
 import { SLUG_PATTERN, catalogPageQuery } from './catalog-query.js';
 
@@ -14,7 +15,7 @@ const SORT_LABELS: Record<string, string> = {
   rating: 'Top rated',
 };
 
-export function createShopController(deps: { catalog: CatalogService }) {
+export function createShopController(deps: { catalog: CatalogService; cart: CartService }) {
   const { catalog } = deps;
   return {
     /** GET /: hero, featured and newest products, categories. */
@@ -55,8 +56,8 @@ export function createShopController(deps: { catalog: CatalogService }) {
       const slug = String(req.params.slug);
       if (!SLUG_PATTERN.test(slug) || slug.length > 120) throw new NotFoundError('That product is not available.');
       const product = await catalog.getProduct(slug);
-      const related = await catalog.related(product);
-      res.render('shop/product', { title: product.title, description: product.summary, product, related });
+      const [related, ownedOrderId] = await Promise.all([catalog.related(product), req.user ? deps.cart.ownedIn(req.user.id, product.id) : undefined]);
+      res.render('shop/product', { title: product.title, description: product.summary, product, related, ownedOrderId });
     },
 
     /** GET /categories/:slug: a friendly URL for a category's catalog page. */

@@ -58,6 +58,16 @@ export function createOrderModel(db: Db) {
       return new Set(ids);
     },
 
+    /** The newest paid order of this user that holds the product (for "You own this"). */
+    async paidOrderWith(userId: number, productId: number, trx: Handle = db): Promise<number | undefined> {
+      const row = (await trx('order_items as i')
+        .join('orders as o', 'o.id', 'i.order_id')
+        .where({ 'o.user_id': userId, 'o.status': 'paid', 'i.product_id': productId })
+        .orderBy('o.id', 'desc')
+        .first('o.id')) as { id: number } | undefined;
+      return row?.id;
+    },
+
     /**
      * Inserts a pending order unless the user already has one (the partial unique index makes
      * this race-free). Returns the new row, or undefined when another pending order exists.

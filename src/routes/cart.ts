@@ -1,9 +1,12 @@
 import { Router } from 'express';
 import type { createCartController } from '../controllers/cart.js';
+import { requireUser } from '../middleware/auth.js';
 
 export function cartRoutes(c: ReturnType<typeof createCartController>): Router {
   const r = Router();
   r.get('/cart', c.page);
+  r.get('/cart/add', c.noScriptGuest);
+  r.post('/cart/add', requireUser, c.addForm);
   r.get('/api/cart', c.get);
   r.post('/api/cart/add', c.add);
   r.post('/api/cart/remove', c.remove);

@@ -104,6 +104,22 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
   return {
     getCart,
 
+    /** The paid order through which the user owns a product, if they do. */
+    ownedIn(userId: number, productId: number): Promise<number | undefined> {
+      return orders.paidOrderWith(userId, productId);
+    },
+
+    /**
+     * One product alone, priced like a cart line ("Buy now" checks out just this, leaving the
+     * saved cart as it is). 404 if it cannot be bought, 409 if the user already owns it.
+     */
+    async single(userId: number, productId: number): Promise<CartView> {
+      const { kept, dropped } = await resolve([{ productId, quantity: 1 }], userId);
+      if (dropped[0]?.reason === 'owned') throw new ConflictError('You already own this product. Find it in My orders.', 'ALREADY_OWNED');
+      if (!kept.length) throw new NotFoundError('That product is not available.');
+      return view(kept);
+    },
+
     async count(userId: number): Promise<number> {
       return carts.count(userId);
     },

@@ -187,12 +187,13 @@ export function createCheckoutService(d: CheckoutDeps) {
 
     /**
      * Creates (or reuses) the pending order for the user's cart and its Razorpay order. A double
-     * click, a second tab or 20 parallel requests for the same cart share one order.
+     * click, a second tab or 20 parallel requests for the same cart share one order. With
+     * `productId` ("Buy now") the order holds that product alone and the cart is left as it is.
      */
-    async createOrder(userId: number) {
+    async createOrder(userId: number, opts: { productId?: number } = {}) {
       const user = await d.users.findById(userId);
       if (!user) throw new AppError(401, 'UNAUTHORIZED', 'Please sign in to continue.');
-      const cart = await d.cart.getCart(userId);
+      const cart = opts.productId ? await d.cart.single(userId, opts.productId) : await d.cart.getCart(userId);
       if (cart.items.length === 0) throw new AppError(400, 'CART_EMPTY', 'Your cart is empty.');
       const fingerprint = createHash('sha256')
         .update(JSON.stringify(cart.items.map((i) => [i.productId, i.quantity, i.salePrice])) + `|${cart.total}`)
