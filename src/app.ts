@@ -37,6 +37,9 @@ import type { RazorpayEmulator } from './razorpay-emulator/emulator.js';
 import { healthRoutes } from './routes/health.js';
 import { productsApiRoutes } from './routes/products.js';
 import { shopRoutes } from './routes/shop.js';
+import { pageRoutes } from './routes/pages.js';
+import { createPagesController } from './controllers/pages.js';
+import type { ContactService } from './services/contact-service.js';
 import type { Clock } from './lib/clock.js';
 import type { LoginEventModel } from './models/login-events.js';
 import type { SessionModel } from './models/sessions.js';
@@ -69,6 +72,7 @@ export interface AppDeps {
     webhooks: WebhookService;
     downloads: DownloadService;
     gateway: RazorpayGateway;
+    contact: ContactService;
   };
   /** The bundled Razorpay emulator, mounted at /__razorpay when running without keys (never in production). */
   razorpayEmulator?: RazorpayEmulator;
@@ -156,6 +160,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(cartRoutes(createCartController({ cart: deps.services.cart })));
   app.use(productsApiRoutes(createProductsApiController({ catalog: deps.services.catalog })));
+  app.use(pageRoutes(createPagesController({ contact: deps.services.contact, supportEmail: config.supportEmail })));
   app.use(shopRoutes(createShopController({ catalog: deps.services.catalog, cart: deps.services.cart })));
 
   app.use(notFound);

@@ -14,6 +14,8 @@ import { createLoginEventModel } from './models/login-events.js';
 import { createOrderModel } from './models/orders.js';
 import { createPaymentModel } from './models/payments.js';
 import { createAlertModel } from './models/alerts.js';
+import { createContactMessageModel } from './models/contact-messages.js';
+import { createContactService } from './services/contact-service.js';
 import { createRefundModel } from './models/refunds.js';
 import { createAlertService, type AlertService } from './services/alert-service.js';
 import { createRefundService, type RefundService } from './services/refund-service.js';
@@ -67,6 +69,7 @@ function createModels(db: Db) {
     entitlements: createEntitlementModel(db),
     refunds: createRefundModel(db),
     alerts: createAlertModel(db),
+    contactMessages: createContactMessageModel(db),
   };
 }
 
@@ -92,6 +95,7 @@ export function createDeps(
     clock,
     logger: opts.logger,
   });
+  const limits = createRateLimits(db);
   const account: AccountDeps = {
     db,
     users: models.users,
@@ -100,7 +104,7 @@ export function createDeps(
     loginEvents: models.loginEvents,
     sessions: models.sessions,
     mail,
-    limits: createRateLimits(db),
+    limits,
     clock,
     settings: { baseUrl: config.baseUrl, storeName: config.storeName, dataEncryptionKey: config.dataEncryptionKey, requireAdmin2fa: config.requireAdmin2fa },
   };
@@ -139,6 +143,7 @@ export function createDeps(
   const refunds = createRefundService({ db, refunds: models.refunds, payments: models.payments, orders: models.orders, entitlements: models.entitlements, alerts, clock });
   const webhooks = createWebhookService({ gateway, payments: models.payments, checkout, refunds, alerts, logger: opts.logger });
   const payments = { gateway, checkout, downloads, webhooks, refunds, alerts };
+  const contact = createContactService({ db, messages: models.contactMessages, mail, limiter: limits.contactIp, supportEmail: config.supportEmail, storeName: config.storeName });
 
   return {
     config,
@@ -147,7 +152,7 @@ export function createDeps(
     logger: opts.logger,
     clock,
     models,
-    services: { ...services, ...payments },
+    services: { ...services, ...payments, contact },
     mail,
     storage,
     razorpayEmulator,

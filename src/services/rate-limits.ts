@@ -61,6 +61,7 @@ export function createRateLimits(db: Db) {
     forgotIp: makeLimiter(db, 'forgot_ip', 20, 3600, WAIT),
     resendEmail: makeLimiter(db, 'resend_email', 3, 3600, 'We already sent several emails. Please check your inbox or try again later.'),
     resendIp: makeLimiter(db, 'resend_ip', 20, 3600, WAIT),
+    contactIp: makeLimiter(db, 'contact_ip', 5, 3600, 'You have sent several messages in the last hour. We will answer those first; please try again later.'),
   };
 }
 

@@ -88,6 +88,13 @@ describe('e2e: every page fits phones and tablets', function () {
       ['reset-password', '/reset-password?token=not-a-real-token-0000'],
       ['verify-email', '/verify-email?token=not-a-real-token-0000'],
       ['not-found', '/no-such-page', 404],
+      ['contact', '/contact'],
+      ['contact-sent', '/contact?sent=1'],
+      ['policy-refunds', '/policies/refunds'],
+      ['policy-terms', '/policies/terms'],
+      ['policy-privacy', '/policies/privacy'],
+      ['policy-delivery', '/policies/delivery'],
+      ['cart-no-script', `/cart/add?product=${product.slug}`],
     ]);
     const page = await context.newPage();
     await page.goto(baseUrl + '/');
