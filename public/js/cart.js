@@ -73,6 +73,13 @@
     await track('add', productId);
     return priced;
   }
+  /** Sets a line's number of licences (seats, 1–10); the server prices it. */
+  async function setQuantity(productId, quantity) {
+    if (signedIn) return api('POST', '/api/cart/add', { productId, quantity });
+    const items = readGuest().map((i) => (i.productId === productId ? { ...i, quantity } : i));
+    writeGuest(items);
+    return quote(items);
+  }
   async function remove(productId) {
     if (signedIn) return api('POST', '/api/cart/remove', { productId });
     writeGuest(readGuest().filter((i) => i.productId !== productId));
@@ -156,7 +163,20 @@
       li.querySelector('[data-image]').src = item.image || '/img/placeholder.svg';
       li.querySelector('[data-title]').textContent = item.title;
       li.querySelector('[data-license]').textContent = item.licenseType.charAt(0).toUpperCase() + item.licenseType.slice(1);
-      li.querySelector('[data-qty]').textContent = item.quantity > 1 ? ` × ${item.quantity}` : '';
+      const qty = li.querySelector('[data-quantity]');
+      qty.id = `qty-${item.productId}`;
+      li.querySelector('[data-quantity-label]').htmlFor = qty.id;
+      qty.value = String(item.quantity);
+      qty.addEventListener('change', async () => {
+        qty.disabled = true;
+        try {
+          render(await setQuantity(item.productId, Number(qty.value)));
+        } catch (err) {
+          qty.disabled = false;
+          qty.value = String(item.quantity);
+          alert(err.message);
+        }
+      });
       li.querySelector('[data-sale]').textContent = money(item.salePrice);
       const was = li.querySelector('[data-was]');
       was.textContent = item.discountPercent > 0 ? money(item.unitPrice) : '';

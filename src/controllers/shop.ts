@@ -19,9 +19,9 @@ export function createShopController(deps: { catalog: CatalogService; cart: Cart
   const { catalog } = deps;
   return {
     /** GET /: hero, featured and newest products, categories. */
-    async home(_req: Request, res: Response) {
+    async home(req: Request, res: Response) {
       const data = await catalog.home();
-      res.render('shop/home', { title: undefined, ...data });
+      res.render('shop/home', { title: undefined, ...data, signedOut: req.query['signed-out'] !== undefined && !req.user });
     },
 
     /** GET /products: the catalog with search, category and tag filters, sort and pagination. */
@@ -31,6 +31,14 @@ export function createShopController(deps: { catalog: CatalogService; cart: Cart
         catalog.search({ ...query, pageSize: PAGE_SIZE }),
         catalog.categories(),
       ]);
+      // Past the last page (an old link, a typed URL): the last page, rather than "page 99 of 3".
+      if (result.pageCount > 0 && query.page > result.pageCount) {
+        const params = new URLSearchParams();
+        for (const k of ['q', 'category', 'tag', 'sort'] as const) if (query[k]) params.set(k, String(query[k]));
+        if (result.pageCount > 1) params.set('page', String(result.pageCount));
+        const qs = params.toString();
+        return res.redirect(302, `${req.path}${qs ? `?${qs}` : ''}`);
+      }
       const tags = await catalog.topTags(result.category);
       const heading = query.q
         ? `Results for “${query.q}”${result.category ? ` in ${result.category.name}` : ''}`

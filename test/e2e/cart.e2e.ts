@@ -35,6 +35,12 @@ describe('e2e: a guest cart follows the shopper through sign-in and is cleared a
     await page.locator('.cart-line').first().waitFor();
     expect(await page.locator('.cart-line').count()).to.equal(2);
     expect(await page.locator('[data-cart-total]').textContent()).to.equal('₹1,848'); // 249 + 1,599
+    // Three seats of the resume kit: the line, the subtotal and the total follow (issue 9, item 12).
+    await page.getByLabel('Licences (seats)').first().selectOption('3');
+    await page.waitForFunction(() => document.querySelector('[data-cart-total]')?.textContent === '₹2,346'); // 3 × 249 + 1,599
+    expect(await page.locator('[data-cart-subtotal]').textContent()).to.equal('₹2,346');
+    expect(await page.locator('.cart-line').first().locator('[data-line-total]').textContent()).to.equal('₹747');
+    expect(JSON.parse((await page.evaluate(() => localStorage.getItem('pixelbazaar.cart.v1')))!).map((i: { quantity: number }) => i.quantity)).to.deep.equal([3, 1]);
     await screenshot(page, '21-guest-cart');
     expect(await t.db('cart_events').whereNotNull('anonymous_id').count<{ count: number }[]>('* as count')).to.deep.equal([{ count: 2 }]);
 
@@ -47,11 +53,19 @@ describe('e2e: a guest cart follows the shopper through sign-in and is cleared a
     const titles = await page.locator('.cart-line-title').allTextContents();
     expect(titles.sort()).to.deep.equal(['Golden Hour Cinematic LUTs', 'Minimal Resume Kit', 'Mukta Display Family']);
     expect(await page.evaluate(() => localStorage.getItem('pixelbazaar.cart.v1'))).to.equal(null);
-    expect(await page.locator('[data-cart-count]').textContent()).to.equal('3');
+    expect(await page.locator('[data-cart-count]').textContent()).to.equal('5'); // licences: 3 + 1 + 1
     await screenshot(page, '22-merged-cart');
 
     const saved = await t.db('cart_items as i').join('carts as c', 'c.id', 'i.cart_id').where('c.user_id', user.id).count<{ count: number }[]>('* as count');
     expect(saved).to.deep.equal([{ count: 3 }]);
+
+    // The seats came along, and a signed-in change is saved on the server.
+    const kit = page.locator('.cart-line', { hasText: 'Minimal Resume Kit' });
+    expect(await kit.locator('[data-quantity]').inputValue()).to.equal('3');
+    await kit.locator('[data-quantity]').selectOption('2');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-line-total]')].some((e) => e.textContent === '₹498'));
+    const seats = await t.db('cart_items as i').join('carts as c', 'c.id', 'i.cart_id').join('products as p', 'p.id', 'i.product_id').where({ 'c.user_id': user.id, 'p.slug': 'minimal-resume-kit' }).first('i.quantity');
+    expect(seats.quantity).to.equal(2);
 
     // Remove one line.
     await page.getByRole('button', { name: 'Remove Minimal Resume Kit' }).click();
@@ -60,6 +74,7 @@ describe('e2e: a guest cart follows the shopper through sign-in and is cleared a
     await page.goto(`${baseUrl}/account`);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL((u) => u.pathname === '/');
+    expect(await page.locator('[data-signed-out]').textContent()).to.include('You are signed out');
     await page.goto(`${baseUrl}/cart`);
     await page.locator('[data-cart-empty]').waitFor({ state: 'visible' });
     expect(await page.locator('[data-cart-count]').isHidden()).to.equal(true);
