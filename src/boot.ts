@@ -28,7 +28,7 @@ export function loadConfigOrExit(): Config {
 /** The start shared by the web server, the worker and the CLI commands. */
 export async function boot(): Promise<Booted> {
   const config = loadConfigOrExit();
-  const logger = createLogger({ level: config.logLevel, pretty: !config.isProduction && process.stdout.isTTY });
+  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
   const database = await openDatabase(config, logger);
   const deps = createDeps(config, { databaseUrl: database.url, logger });
   return {

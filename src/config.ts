@@ -41,6 +41,7 @@ const envSchema = z.object({
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ),
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['json', 'pretty']).optional()),
   RUN_WORKER_IN_WEB: z.preprocess(emptyToUndefined, booleanish.optional()),
   SEED_DEMO_DATA: z.preprocess(emptyToUndefined, booleanish.optional()),
   SESSION_ABSOLUTE_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(24 * 30)),
@@ -102,6 +103,8 @@ export type Config = Readonly<{
   razorpay: Readonly<{ keyId: string; keySecret: string; webhookSecret: string; apiBase: string | undefined; emulator: boolean }>;
   trustProxy: number;
   logLevel: string;
+  /** `pretty` (readable lines) by default in development; JSON lines in production and tests. */
+  logFormat: 'json' | 'pretty';
   runWorkerInWeb: boolean;
   seedDemoData: boolean;
   storeName: string;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.RAZORPAY_KEY_ID || !e.RAZORPAY_KEY_SECRET || !e.RAZORPAY_WEBHOOK_SECRET) {
       problems.push('RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET: all required in production (Razorpay Dashboard → Settings → API Keys / Webhooks)');
     }
+    if (e.LOG_FORMAT === 'pretty') problems.push('LOG_FORMAT: pretty needs a development dependency; use json in production');
     if (e.RAZORPAY_API_BASE) problems.push('RAZORPAY_API_BASE: points the SDK at an emulator and is refused in production');
     if (!e.BASE_URL) problems.push('BASE_URL: required in production (e.g. https://shop.example.com); links in emails are built from it');
   }
@@ -183,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Behind a PaaS router there is one proxy hop; without it req.ip would be the router's address.
     trustProxy: e.TRUST_PROXY ?? (isProduction ? 1 : 0),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json'),
     runWorkerInWeb: e.RUN_WORKER_IN_WEB ?? !isProduction,
     seedDemoData: e.SEED_DEMO_DATA ?? !isProduction,
     storeName: e.STORE_NAME,

@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -17,16 +18,35 @@ const REDACT = [
   '*.token',
   '*.code',
   '*.secret',
+  // The same keys at the top level of a log entry.
+  'password',
+  'newPassword',
+  'currentPassword',
+  'token',
+  'code',
+  'secret',
 ];
 
-export function createLogger(opts: { level: string; pretty?: boolean }): Logger {
-  return pino({
-    level: opts.level,
-    redact: { paths: REDACT, censor: '[redacted]' },
-    ...(opts.pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } } }
-      : {}),
-  });
+/**
+ * JSON lines in production (what a PaaS log drain parses); readable one-line entries in
+ * development. pino-pretty is a development dependency, loaded only when asked for, and runs in
+ * this thread so a Ctrl-C never loses the last lines.
+ */
+export function createLogger(opts: { level: string; pretty?: boolean; destination?: DestinationStream }): Logger {
+  const options = { level: opts.level, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (!opts.pretty) return opts.destination ? pino(options, opts.destination) : pino(options);
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
+  return pino(
+    options,
+    pretty({
+      colorize: opts.destination ? false : process.stdout.isTTY,
+      ignore: 'pid,hostname,req.headers,res.headers,req.remoteAddress,req.remotePort',
+      translateTime: 'SYS:HH:MM:ss',
+      singleLine: true,
+      sync: true,
+      ...(opts.destination ? { destination: opts.destination } : {}),
+    }),
+  );
 }
 
 /** Masks secrets carried in URLs (download tokens, reset/verify tokens in a query) before logging. */
