@@ -61,6 +61,8 @@ const envSchema = z.object({
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   STORAGE_DIR: z.preprocess(emptyToUndefined, z.string().default('data/storage')),
+  DOWNLOAD_DELIVERY: z.preprocess(emptyToUndefined, z.enum(['stream', 'redirect']).default('stream')),
+  DOWNLOAD_REDIRECT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(30).max(900).default(300)),
   DOWNLOAD_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
   DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
@@ -100,6 +102,9 @@ export type Config = Readonly<{
   s3: Readonly<{ bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string }> | undefined;
   /** Downloads allowed per purchased product. */
   downloadLimit: number;
+  /** `stream` through the app (default), or `redirect` to a presigned S3 URL living `downloadRedirectSeconds`. */
+  downloadDelivery: 'stream' | 'redirect';
+  downloadRedirectSeconds: number;
   razorpay: Readonly<{ keyId: string; keySecret: string; webhookSecret: string; apiBase: string | undefined; emulator: boolean }>;
   trustProxy: number;
   logLevel: string;
@@ -142,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (e.RAZORPAY_API_BASE) problems.push('RAZORPAY_API_BASE: points the SDK at an emulator and is refused in production');
     if (!e.BASE_URL) problems.push('BASE_URL: required in production (e.g. https://shop.example.com); links in emails are built from it');
   }
+  if (e.DOWNLOAD_DELIVERY === 'redirect' && !e.S3_BUCKET) problems.push('DOWNLOAD_DELIVERY: redirect needs S3 (set S3_BUCKET); local files are always streamed');
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -169,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : Buffer.from(hkdfSync('sha256', e.SESSION_SECRET ?? DEV_SESSION_SECRET, 'store', 'data-encryption-key', 32)),
     requireAdmin2fa: e.REQUIRE_ADMIN_2FA ?? isProduction,
     downloadLimit: e.DOWNLOAD_LIMIT,
+    downloadDelivery: e.DOWNLOAD_DELIVERY,
+    downloadRedirectSeconds: e.DOWNLOAD_REDIRECT_SECONDS,
     storageDir: path.resolve(rootDir, e.STORAGE_DIR),
     s3: e.S3_BUCKET
       ? Object.freeze({ bucket: e.S3_BUCKET, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY })

@@ -116,7 +116,15 @@ export function createDeps(
     cart: createCartService({ db, carts: models.carts, products: models.products, orders: models.orders, clock }),
   };
   const storage: FileStorage = config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.storageDir);
-  const downloads = createDownloadService({ db, storage, clock, baseUrl: config.baseUrl, dataKey: config.dataEncryptionKey });
+  const downloads = createDownloadService({
+    db,
+    storage,
+    clock,
+    baseUrl: config.baseUrl,
+    dataKey: config.dataEncryptionKey,
+    delivery: config.downloadDelivery,
+    redirectSeconds: config.downloadRedirectSeconds,
+  });
   const gateway = createRazorpayGateway(config.razorpay);
   // No Razorpay keys (development, tests without keys): the bundled emulator answers at
   // BASE_URL/__razorpay and posts its webhooks back to this store.

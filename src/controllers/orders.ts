@@ -6,6 +6,7 @@ import { parseInput } from '../lib/validate.js';
 import type { EntitlementModel } from '../models/entitlements.js';
 import type { OrderModel } from '../models/orders.js';
 import type { DownloadService } from '../services/download-service.js';
+import { attachmentDisposition } from '../services/storage.js';
 
 /** "My Orders", an order's page (printable receipt, download buttons), "Download History", downloads. */
 export function createOrdersController(deps: { orders: OrderModel; entitlements: EntitlementModel; downloads: DownloadService; storeName: string }) {
@@ -45,31 +46,34 @@ export function createOrdersController(deps: { orders: OrderModel; entitlements:
       res.render('account/downloads', { title: 'Download history', rows });
     },
 
-    /** GET /downloads/:token: streams the file (Range supported) or explains why not. */
+    /**
+     * GET (and HEAD) /downloads/:token: the file, streamed with Range support or (S3 redirect
+     * mode) a redirect to a presigned URL that lives minutes; or a page that explains why not.
+     */
     async download(req: Request, res: Response) {
       // Links are for the buyer only: sign in first (and come straight back).
       if (!req.user) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl.slice(0, 500))}`);
-      const range = parseRange(req.get('range'));
+      const token = String(req.params.token);
       try {
-        const file = await downloads.open(String(req.params.token), { userId: req.user.id, ip: req.ip ?? '', userAgent: req.get('user-agent'), range });
-        res.set({
-          'Content-Type': 'application/octet-stream',
-          'Content-Disposition': `attachment; filename="${file.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
-          'X-Content-Type-Options': 'nosniff',
-          'Cache-Control': 'private, no-store',
-          'Accept-Ranges': 'bytes',
-          'Content-Length': String(file.end - file.start + 1),
+        const file = await downloads.open(token, {
+          userId: req.user.id,
+          ip: req.ip ?? '',
+          userAgent: req.get('user-agent'),
+          method: req.method === 'HEAD' ? 'HEAD' : 'GET',
+          rangeHeader: req.get('range'),
         });
-        if (file.partial) {
-          res.status(206).set('Content-Range', `bytes ${file.start}-${file.end}/${file.size}`);
-        }
+        res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'private, no-store' });
+        if (file.kind === 'redirect') return res.redirect(302, file.url);
+        res.set({ 'Content-Type': 'application/octet-stream', 'Content-Disposition': attachmentDisposition(file.fileName), 'Accept-Ranges': 'bytes' });
+        if (file.kind === 'head') return res.set('Content-Length', String(file.size)).end();
+        res.set('Content-Length', String(file.end - file.start + 1));
+        if (file.partial) res.status(206).set('Content-Range', `bytes ${file.start}-${file.end}/${file.size}`);
         file.stream.on('error', () => res.destroy());
         file.stream.pipe(res);
       } catch (err) {
-        if (err instanceof AppError && err.status === 410) {
+        if (err instanceof AppError && (err.status === 410 || err.code === 'DOWNLOAD_OTHER_ACCOUNT')) {
           res.set('Cache-Control', 'no-store');
-          const claimOwner = ownerEntitlement(String(req.params.token));
-          return res.status(410).render('account/download-ended', { title: 'Download link ended', message: err.message, code: err.code, entitlementId: claimOwner });
+          return res.status(err.status).render('account/download-ended', { title: err.status === 410 ? 'Download link ended' : 'Another account’s link', message: err.message, code: err.code, entitlementId: downloads.entitlementOf(token) });
         }
         throw err;
       }
@@ -81,20 +85,4 @@ export function createOrdersController(deps: { orders: OrderModel; entitlements:
       res.redirect(303, await downloads.freshLink(userOf(req).id, body.entitlementId));
     },
   };
-
-  /** The entitlement a link names, for the "fresh link" button (freshLink re-checks ownership). */
-  function ownerEntitlement(token: string): number | undefined {
-    const id = Number(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8').split('.')[0]);
-    return Number.isSafeInteger(id) && id > 0 ? id : undefined;
-  }
-}
-
-/** `bytes=start-end` or `bytes=start-` (one range; anything else is ignored and the whole file sent). */
-function parseRange(header: string | undefined): { start: number; end?: number } | undefined {
-  const m = header ? /^bytes=(\d{1,15})-(\d{0,15})$/.exec(header.trim()) : null;
-  if (!m) return undefined;
-  const start = Number(m[1]);
-  const end = m[2] ? Number(m[2]) : undefined;
-  if (end !== undefined && end < start) return undefined;
-  return { start, end };
 }

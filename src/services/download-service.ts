@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import parseRange from 'range-parser';
 import type { Db } from '../db/knex.js';
 import type { Clock } from '../lib/clock.js';
 import { parseDevice } from '../lib/device.js';
@@ -7,78 +8,174 @@ import { AppError, NotFoundError } from '../lib/errors.js';
 import type { FileStorage } from './storage.js';
 
 const LINK_TTL_SECONDS = 24 * 3600;
+/**
+ * A resume is a Range request (from a byte after 0) for a purchase whose last counted download
+ * happened within this window, from the same browser (user agent). It is served and logged but
+ * not counted: the download it continues was counted already.
+ */
+export const RESUME_WINDOW_MS = 60 * 60_000;
+/** A counted download may be resumed this many times; past that a request counts as a new download. */
+export const MAX_RESUMES = 5;
 
 export interface DownloadRequest {
   /** The signed-in user: a link works only for the buyer it was made for. */
   userId: number;
   ip: string;
   userAgent?: string;
-  /** A byte range from the Range header; only a request from byte 0 counts as a download. */
-  range?: { start: number; end?: number };
+  /** HEAD answers the checks and headers only: nothing is counted or sent. */
+  method: 'GET' | 'HEAD';
+  /** The raw Range header, parsed here with range-parser. */
+  rangeHeader?: string;
 }
+
+interface EntitlementFile {
+  id: number;
+  user_id: number;
+  product_id: number;
+  max_downloads: number;
+  download_count: number;
+  revoked_at: Date | null;
+  file_key: string | null;
+  file_name: string | null;
+  slug: string;
+}
+
+export type DownloadResult =
+  | { kind: 'head'; fileName: string; size: number }
+  | { kind: 'stream'; stream: Readable; fileName: string; size: number; start: number; end: number; partial: boolean; counted: boolean }
+  | { kind: 'redirect'; url: string; counted: boolean };
 
 /**
  * Secure downloads: signed links that expire after 24 hours, a per-purchase download limit,
- * every download logged, refunded purchases refused. Fresh links only for the buyer.
+ * every download logged, refunded purchases refused. Every request is checked, ranged or not;
+ * the count, the log row and the final checks happen in one transaction holding the purchase's
+ * row lock, after the file is open, so a storage failure never uses up a download.
+ * With `delivery: 'redirect'` (S3 only) the file comes from a presigned URL that lives minutes,
+ * so large files never pass through the web process.
  */
-export function createDownloadService(deps: { db: Db; storage: FileStorage; clock: Clock; baseUrl: string; dataKey: Buffer }) {
+export function createDownloadService(deps: {
+  db: Db;
+  storage: FileStorage;
+  clock: Clock;
+  baseUrl: string;
+  dataKey: Buffer;
+  delivery?: 'stream' | 'redirect';
+  redirectSeconds?: number;
+}) {
   const { db, storage, clock } = deps;
   const key = downloadKey(deps.dataKey);
+  const delivery = deps.delivery === 'redirect' && storage.presign ? 'redirect' : 'stream';
 
   function linkFor(entitlementId: number, userId: number): string {
     const expiresAt = Math.floor(clock.now().getTime() / 1000) + LINK_TTL_SECONDS;
     return `${deps.baseUrl}/downloads/${signDownload(key, { entitlementId, userId, expiresAt })}`;
   }
 
+  const findEntitlement = async (id: number, trx: Db | Parameters<Parameters<Db['transaction']>[0]>[0] = db, lock = false) => {
+    const q = trx('entitlements as e')
+      .join('products as p', 'p.id', 'e.product_id')
+      .where('e.id', id)
+      .first('e.id', 'e.user_id', 'e.product_id', 'e.max_downloads', 'e.download_count', 'e.revoked_at', 'p.file_key', 'p.file_name', 'p.slug');
+    return (await (lock ? q.forUpdate('e') : q)) as EntitlementFile | undefined;
+  };
+
+  /** Throws the 410 a dead link deserves: refunded, expired or used up. */
+  function assertAlive(ent: EntitlementFile, expiresAt: number, opts: { needsCount: boolean }) {
+    if (ent.revoked_at) throw new AppError(410, 'DOWNLOAD_REVOKED', 'This purchase was refunded, so its downloads have ended.');
+    if (expiresAt * 1000 < clock.now().getTime()) throw new AppError(410, 'DOWNLOAD_EXPIRED', 'This download link has expired.');
+    if (opts.needsCount && ent.download_count >= ent.max_downloads) {
+      throw new AppError(410, 'DOWNLOAD_LIMIT_REACHED', `You have used all ${ent.max_downloads} downloads of this purchase.`);
+    }
+  }
+
+  /**
+   * Counts (or recognises a resume of) one download and logs it, in one transaction with the
+   * purchase row locked, so parallel requests never pass the limit.
+   */
+  async function record(ent: EntitlementFile, expiresAt: number, req: DownloadRequest, rangeStart: number): Promise<boolean> {
+    return db.transaction(async (trx) => {
+      const locked = await findEntitlement(ent.id, trx, true);
+      if (!locked) throw new NotFoundError('This download link is not valid.');
+      const userAgent = (req.userAgent ?? '').slice(0, 512);
+      let resume = false;
+      if (rangeStart > 0) {
+        const since = new Date(clock.now().getTime() - RESUME_WINDOW_MS);
+        const last = (await trx('downloads').where({ entitlement_id: ent.id, kind: 'download' }).andWhere('created_at', '>=', since).orderBy('created_at', 'desc').first('created_at', 'user_agent')) as
+          | { created_at: Date; user_agent: string }
+          | undefined;
+        if (last && last.user_agent === userAgent) {
+          const resumes = (await trx('downloads').where({ entitlement_id: ent.id, kind: 'resume' }).andWhere('created_at', '>=', last.created_at).count({ n: '*' }).first()) as { n: string };
+          resume = Number(resumes.n) < MAX_RESUMES;
+        }
+      }
+      assertAlive(locked, expiresAt, { needsCount: !resume });
+      if (!resume) await trx('entitlements').where({ id: ent.id }).increment('download_count', 1);
+      const device = parseDevice(req.userAgent);
+      await trx('downloads').insert({
+        entitlement_id: ent.id,
+        user_id: ent.user_id,
+        product_id: ent.product_id,
+        ip: req.ip.slice(0, 64),
+        user_agent: userAgent,
+        browser: device.browser,
+        os: device.os,
+        device_type: device.deviceType,
+        kind: resume ? 'resume' : 'download',
+        created_at: clock.now(),
+      });
+      return !resume;
+    });
+  }
+
   return {
     linkFor,
+    delivery,
 
     /**
-     * Checks a link and opens the file. Throws 404 for a forged or unknown link, 410 with a code
-     * for expired, used-up or refunded ones (the page then offers the owner a fresh link).
+     * Checks a link and delivers the file. 404 for a forged, unknown or someone else's link;
+     * 410 with a code for expired, used-up or refunded ones (the page then offers the owner a
+     * fresh link); 416 for a range outside the file; 503 when the file cannot be read.
      */
-    async open(token: string, req: DownloadRequest): Promise<{ stream: Readable; fileName: string; size: number; start: number; end: number; partial: boolean; entitlementId: number }> {
+    async open(token: string, req: DownloadRequest): Promise<DownloadResult> {
       const claim = readDownload(key, token);
       if (!claim) throw new NotFoundError('This download link is not valid.');
-      const ent = (await db('entitlements as e')
-        .join('products as p', 'p.id', 'e.product_id')
-        .where('e.id', claim.entitlementId)
-        .first('e.id', 'e.user_id', 'e.product_id', 'e.max_downloads', 'e.download_count', 'e.revoked_at', 'p.file_key', 'p.file_name', 'p.slug')) as
-        | { id: number; user_id: number; product_id: number; max_downloads: number; download_count: number; revoked_at: Date | null; file_key: string | null; file_name: string | null; slug: string }
-        | undefined;
-      if (!ent || ent.user_id !== claim.userId || claim.userId !== req.userId) throw new NotFoundError('This download link is not valid.');
-      if (ent.revoked_at) throw new AppError(410, 'DOWNLOAD_REVOKED', 'This purchase was refunded, so its downloads have ended.');
-      if (claim.expiresAt * 1000 < clock.now().getTime()) throw new AppError(410, 'DOWNLOAD_EXPIRED', 'This download link has expired.');
-      if (!ent.file_key) throw new AppError(503, 'FILE_NOT_READY', 'The file for this product is not available yet. Please try again later.');
-      const size = await storage.size(ent.file_key);
-      if (size === undefined) throw new AppError(503, 'FILE_NOT_READY', 'The file for this product is not available right now. Please try again later.');
+      const ent = await findEntitlement(claim.entitlementId);
+      if (!ent || ent.user_id !== claim.userId) throw new NotFoundError('This download link is not valid.');
+      if (claim.userId !== req.userId) throw new AppError(404, 'DOWNLOAD_OTHER_ACCOUNT', 'This download link belongs to another account. Sign out and sign in with the account that bought it.');
+      assertAlive(ent, claim.expiresAt, { needsCount: false });
+      const unavailable = new AppError(503, 'FILE_NOT_READY', 'The file for this product is not available right now. Please try again later; your download was not used up.');
+      if (!ent.file_key) throw unavailable;
+      const size = await storage.size(ent.file_key).catch(() => undefined);
+      if (size === undefined) throw unavailable;
+      const fileName = ent.file_name ?? `${ent.slug}.pdf`;
 
-      const start = req.range?.start ?? 0;
-      const end = Math.min(req.range?.end ?? size - 1, size - 1);
-      if (start >= size || start > end) throw new AppError(416, 'RANGE_NOT_SATISFIABLE', 'The requested range is not in the file.');
-      if (start === 0) {
-        // Count and log atomically; a link past its limit fails here even under parallel clicks.
-        const counted = await db('entitlements')
-          .where({ id: ent.id })
-          .whereNull('revoked_at')
-          .andWhere('download_count', '<', db.ref('max_downloads'))
-          .increment('download_count', 1);
-        if (counted !== 1) throw new AppError(410, 'DOWNLOAD_LIMIT_REACHED', `You have used all ${ent.max_downloads} downloads of this purchase.`);
-        const device = parseDevice(req.userAgent);
-        await db('downloads').insert({
-          entitlement_id: ent.id,
-          user_id: ent.user_id,
-          product_id: ent.product_id,
-          ip: req.ip,
-          user_agent: (req.userAgent ?? '').slice(0, 512),
-          browser: device.browser,
-          os: device.os,
-          device_type: device.deviceType,
-          created_at: clock.now(),
-        });
+      // One range is served; several (rare, multipart) or a malformed header mean the whole file.
+      const ranges = req.rangeHeader ? parseRange(size, req.rangeHeader, { combine: true }) : -2;
+      if (ranges === -1) throw new AppError(416, 'RANGE_NOT_SATISFIABLE', 'The requested range is not in the file.');
+      const range = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0]! : undefined;
+      const start = range?.start ?? 0;
+      const end = range?.end ?? size - 1;
+
+      if (req.method === 'HEAD') {
+        assertAlive(ent, claim.expiresAt, { needsCount: true });
+        return { kind: 'head', fileName, size };
       }
-      const stream = await storage.read(ent.file_key, { start, end });
-      return { stream, fileName: ent.file_name ?? `${ent.slug}.pdf`, size, start, end, partial: req.range !== undefined, entitlementId: ent.id };
+      if (delivery === 'redirect') {
+        const counted = await record(ent, claim.expiresAt, req, start);
+        const url = await storage.presign!(ent.file_key, { fileName, expiresInSeconds: deps.redirectSeconds ?? 300 });
+        return { kind: 'redirect', url, counted };
+      }
+      // Open the file first: a storage failure here must not use up a download.
+      const stream = await storage.read(ent.file_key, { start, end }).catch(() => {
+        throw unavailable;
+      });
+      try {
+        const counted = await record(ent, claim.expiresAt, req, start);
+        return { kind: 'stream', stream, fileName, size, start, end, partial: range !== undefined, counted };
+      } catch (err) {
+        stream.destroy();
+        throw err;
+      }
     },
 
     /** A new link for the signed-in owner of an entitlement; 404 for anyone else. */
@@ -86,6 +183,11 @@ export function createDownloadService(deps: { db: Db; storage: FileStorage; cloc
       const ent = (await db('entitlements').where({ id: entitlementId, user_id: userId }).whereNull('revoked_at').first('id')) as { id: number } | undefined;
       if (!ent) throw new NotFoundError('We could not find that purchase.');
       return linkFor(entitlementId, userId);
+    },
+
+    /** The entitlement a link names, for the "fresh link" button (freshLink re-checks ownership). */
+    entitlementOf(token: string): number | undefined {
+      return readDownload(key, token)?.entitlementId;
     },
   };
 }

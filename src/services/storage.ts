@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 /**
  * Private file storage for the products' downloadable files. Keys are made by the server
@@ -13,8 +13,19 @@ export interface FileStorage {
   readonly kind: 'local' | 's3';
   put(key: string, body: Buffer, contentType: string): Promise<void>;
   size(key: string): Promise<number | undefined>;
-  /** Bytes start..end (inclusive) or the whole file. */
+  /**
+   * Bytes start..end (inclusive) or the whole file. Resolves only once the file is open, so a
+   * missing or unreadable file rejects here, before anything is counted or sent.
+   */
   read(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** A short-lived signed GET URL that downloads the object as an attachment (S3 only). */
+  presign?(key: string, opts: { fileName: string; expiresInSeconds: number }): Promise<string>;
+}
+
+/** A Content-Disposition value with a plain-ASCII fallback and the real name in RFC 5987 form. */
+export function attachmentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^A-Za-z0-9._-]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
 const SAFE_KEY = /^[a-z0-9][a-z0-9/_.-]{0,300}$/;
@@ -39,7 +50,8 @@ export function createLocalStorage(root: string): FileStorage {
       }
     },
     async read(key, range) {
-      return createReadStream(resolve(key), range ? { start: range.start, end: range.end } : {});
+      const handle = await open(resolve(key), 'r');
+      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
     },
   };
 }
@@ -83,6 +95,10 @@ export function createS3Storage(opts: S3StorageOptions): FileStorage {
     async read(key, range) {
       const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
       return res.Body as Readable;
+    },
+    async presign(key, p) {
+      const command = new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), ResponseContentDisposition: attachmentDisposition(p.fileName), ResponseContentType: 'application/octet-stream' });
+      return getSignedUrl(client, command, { expiresIn: p.expiresInSeconds });
     },
   };
 }
