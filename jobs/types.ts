@@ -15,6 +15,8 @@ export interface JobContext {
   mail: MailService;
   checkout: CheckoutService;
   orders: OrderModel;
+  /** Retention periods, in days, from configuration. */
+  retention: { mailDays: number };
   gateway: RazorpayGateway;
 }
 

@@ -48,6 +48,7 @@ const envSchema = z.object({
   SMTP_URL: z.preprocess(emptyToUndefined, z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   MAIL_FROM: z.preprocess(emptyToUndefined, z.string().min(3).optional()),
   SUPPORT_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
+  MAIL_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(30)),
   MAIL_OUTBOX_DIR: z.preprocess(emptyToUndefined, z.string().default('data/outbox')),
   DATA_ENCRYPTION_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional()),
   REQUIRE_ADMIN_2FA: z.preprocess(emptyToUndefined, booleanish.optional()),
@@ -86,6 +87,8 @@ export type Config = Readonly<{
   /** Without SMTP_URL (development only) mail is written to mailOutboxDir and links printed. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Sent mail rows (without bodies) are deleted after this many days. */
+  mailRetentionDays: number;
   /** Where contact-form messages go (and the address shown to shoppers). */
   supportEmail: string;
   mailOutboxDir: string;
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? `${e.STORE_NAME} <no-reply@localhost>`,
     mailOutboxDir: path.resolve(rootDir, e.MAIL_OUTBOX_DIR),
+    mailRetentionDays: e.MAIL_RETENTION_DAYS,
     // Defaults to the sending address, so a store that set MAIL_FROM has a working contact form.
     supportEmail: e.SUPPORT_EMAIL ?? /<([^>]+)>/.exec(e.MAIL_FROM ?? '')?.[1] ?? e.MAIL_FROM?.trim() ?? 'support@localhost',
     // Derived from the session secret unless given, so a newcomer needs to set nothing; set it

@@ -15,6 +15,7 @@ export function jobContextOf(deps: Deps): JobContext & { pool: pg.Pool } {
     mail: deps.mail,
     checkout: deps.services.checkout,
     orders: deps.models.orders,
+    retention: { mailDays: deps.config.mailRetentionDays },
     gateway: deps.services.gateway,
   };
 }

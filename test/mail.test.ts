@@ -27,7 +27,7 @@ describe('email outbox', () => {
     const agent = t.agent();
     const token = await csrf(agent);
     await agent.post('/api/auth/signup').set('X-CSRF-Token', token).send({ email, password: GOOD_PASSWORD, name: 'Outage' }).expect(201);
-    const failed = await waitForRow(email, (r) => r.attempts === 1);
+    const failed = await waitForRow(email, (r) => r.attempts === 1 && r.status !== 'sending');
     expect(failed.status).to.equal('pending');
     expect(failed.last_error).to.be.a('string');
     expect(failed.next_attempt_at.getTime()).to.be.greaterThan(t.clock.now().getTime());
@@ -51,7 +51,7 @@ describe('email outbox', () => {
     // Later runs find nothing more to send: one email, not two.
     t.clock.advance(3600_000);
     expect(await t.deps.mail.deliverDue()).to.equal(0);
-    await new Promise((r) => setTimeout(r, 100));
+    // Every send was awaited above, and the SMTP server stores a message before it answers.
     expect(mailbox.to(email)).to.have.length(1);
   });
 
@@ -59,19 +59,26 @@ describe('email outbox', () => {
     const id = await t.deps.mail.queue('password-changed', 'race@example.test', 'Race test', { name: 'Race', resetLink: 'http://store.test/forgot-password' });
     const results = await Promise.all(Array.from({ length: 5 }, () => t.deps.mail.deliver(id)));
     expect(results.filter((r) => r === 'sent')).to.have.length(1);
-    await mailbox.waitFor(mailTo('race@example.test'));
-    await new Promise((r) => setTimeout(r, 100));
+    // Every deliver call has returned, so every send attempt is over.
     expect(mailbox.to('race@example.test')).to.have.length(1);
+    expect((await t.db('email_outbox').where({ id }).first()).status).to.equal('sent');
   });
 
   it('rolls the email back with the change it belongs to', async () => {
     const before = await t.db('email_outbox').count<{ count: number }[]>('* as count');
-    await t.db
+    let queued: number | undefined;
+    const outcome = await t.db
       .transaction(async (trx) => {
-        await t.deps.mail.queue('password-changed', 'rollback@example.test', 'Never sent', { name: 'X', resetLink: 'x' }, trx);
+        queued = await t.deps.mail.queue('password-changed', 'rollback@example.test', 'Never sent', { name: 'X', resetLink: 'x' }, trx);
         throw new Error('abort');
       })
-      .catch(() => undefined);
+      .then(
+        () => 'committed',
+        (err: Error) => err.message,
+      );
+    // queue itself worked (it returned an id inside the transaction); the rollback undid it.
+    expect(outcome).to.equal('abort');
+    expect(queued).to.be.a('number');
     expect(await t.db('email_outbox').count<{ count: number }[]>('* as count')).to.deep.equal(before);
   });
 

@@ -7,7 +7,7 @@ import type { Db } from '../db/knex.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { viewsDir } from '../lib/paths.js';
-import type { EmailOutboxModel } from '../models/email-outbox.js';
+import type { EmailOutboxModel, OutboxRow } from '../models/email-outbox.js';
 
 export interface MailMessage {
   to: string;
@@ -69,12 +69,20 @@ export async function renderEmail(name: string, data: Record<string, unknown>): 
 const MAX_ATTEMPTS = 10;
 /** 1, 2, 4 … minutes, at most 6 hours between tries. */
 const backoffMs = (attempts: number) => Math.min(2 ** (attempts - 1) * 60_000, 6 * 3_600_000);
+/**
+ * How long a sender may hold a claimed message before another may take it over: well above the
+ * SMTP transport's own timeouts (10 s to connect, 10 s for the greeting, 20 s of silence).
+ */
+export const CLAIM_LEASE_MS = 2 * 60_000;
 
 /**
  * Mail goes through an outbox table written in the same transaction as the change it reports,
  * so a committed change always gets its email and a rolled-back one never does. The request
  * then tries to send at once; if SMTP is down the `deliver-email` job retries with backoff.
- * A row is locked while it is sent, so it is sent once even if the job and a request race.
+ * SMTP is never called inside a database transaction: a sender claims a message in one short
+ * statement, sends with no connection held, then marks it sent (dropping its body, which may
+ * hold a live link or code) or due again. A slow or stalled SMTP server therefore holds no row
+ * lock and no pool connection, and a message is sent once even when senders race.
  */
 export function createMailService(deps: {
   db: Db;
@@ -87,31 +95,22 @@ export function createMailService(deps: {
 }) {
   const { db, outbox, transport, clock, logger } = deps;
 
+  async function send(row: OutboxRow): Promise<'sent' | 'retry'> {
+    try {
+      await transport.send({ from: deps.from, to: row.to_address, subject: row.subject, html: row.html, text: row.text });
+    } catch (err) {
+      const final = row.attempts >= MAX_ATTEMPTS;
+      await outbox.markFailed(row.id, { final, nextAttemptAt: new Date(clock.now().getTime() + backoffMs(row.attempts)), error: String((err as Error).message ?? err) });
+      logger.warn({ err, outboxId: row.id, attempts: row.attempts, template: row.template }, final ? 'email failed for good' : 'email send failed; will retry');
+      return 'retry';
+    }
+    if (!(await outbox.markSent(row.id, clock.now()))) logger.warn({ outboxId: row.id }, 'email sent after its claim expired; another sender may send it again');
+    return 'sent';
+  }
+
   async function deliver(id: number): Promise<'sent' | 'retry' | 'skipped'> {
-    return db.transaction(async (trx) => {
-      const row = await outbox.lockPending(id, trx);
-      if (!row) return 'skipped';
-      try {
-        await transport.send({ from: deps.from, to: row.to_address, subject: row.subject, html: row.html, text: row.text });
-        await outbox.update(id, { status: 'sent', sent_at: clock.now(), attempts: row.attempts + 1, last_error: null }, trx);
-        return 'sent';
-      } catch (err) {
-        const attempts = row.attempts + 1;
-        const failed = attempts >= MAX_ATTEMPTS;
-        await outbox.update(
-          id,
-          {
-            attempts,
-            status: failed ? 'failed' : 'pending',
-            next_attempt_at: new Date(clock.now().getTime() + backoffMs(attempts)),
-            last_error: String((err as Error).message ?? err).slice(0, 500),
-          },
-          trx,
-        );
-        logger.warn({ err, outboxId: id, attempts, template: row.template }, failed ? 'email failed for good' : 'email send failed; will retry');
-        return 'retry';
-      }
-    });
+    const row = await outbox.claimOne(id, clock.now(), CLAIM_LEASE_MS);
+    return row ? send(row) : 'skipped';
   }
 
   return {
@@ -133,10 +132,15 @@ export function createMailService(deps: {
     /** Sends every message that is due; used by the retry job. Returns how many were sent. */
     async deliverDue(limit = 50): Promise<number> {
       let sent = 0;
-      for (const id of await outbox.dueIds(clock.now(), limit)) {
-        if ((await deliver(id)) === 'sent') sent++;
+      for (const row of await outbox.claimDue(clock.now(), limit, CLAIM_LEASE_MS)) {
+        if ((await send(row)) === 'sent') sent++;
       }
       return sent;
+    },
+
+    /** Deletes sent and given-up messages older than the retention period (the prune job). */
+    pruneOlderThan(days: number): Promise<number> {
+      return outbox.pruneBefore(new Date(clock.now().getTime() - days * 86_400_000));
     },
   };
 }

@@ -143,7 +143,7 @@ export function createTwoFactorService(d: AccountDeps & { auth: AuthService }) {
           id = row.id;
           await d.tokens.update(id, { token_hash: codeHash(key, `${id}:${code}`) }, trx);
         }
-        const outboxId = await d.mail.queue('email-otp', user.email, `Your ${settings.storeName} sign-in code: ${code}`, { name: user.name, code }, trx);
+        const outboxId = await d.mail.queue('email-otp', user.email, `Your ${settings.storeName} sign-in code` /* never the code itself: subjects are kept and shown in notifications */, { name: user.name, code }, trx);
         return { id, outboxId };
       });
       d.mail.sendSoon([result.outboxId]);
