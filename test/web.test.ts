@@ -116,6 +116,15 @@ describe('web plumbing', () => {
       await agent.post('/api/anything').set('X-CSRF-Token', other).send({ a: 1 }).expect(403);
     });
 
+    it('accepts the token only from the form body or a header, never the query string (issue 8, item 17)', async () => {
+      const agent = t.agent();
+      const token = await csrfFor(agent);
+      const inQuery = await agent.post(`/api/anything?_csrf=${encodeURIComponent(token)}`).send({ a: 1 }).expect(403);
+      expect(inQuery.body.error.code).to.equal('CSRF_INVALID');
+      await agent.post('/api/anything').type('form').send({ _csrf: token }).expect(404);
+      await agent.post('/api/anything').set('X-CSRF-Token', token).send({}).expect(404);
+    });
+
     it('refuses a form post without a token with an HTML 403 page', async () => {
       const res = await t.agent().post('/products').type('form').send('q=x').expect(403).expect('Content-Type', /html/);
       expect(res.text).to.include('Your form expired');
@@ -143,6 +152,7 @@ describe('web plumbing', () => {
       expect(redactUrl('/downloads/abc.def?x=1')).to.equal('/downloads/[redacted]?x=1');
       expect(redactUrl('/reset-password?token=secret123&next=/')).to.equal('/reset-password?token=[redacted]&next=/');
       expect(redactUrl('/products?q=token')).to.equal('/products?q=token');
+      expect(redactUrl('/login?_csrf=abc123&next=/')).to.equal('/login?_csrf=[redacted]&next=/');
     });
   });
 });

@@ -53,5 +53,5 @@ export function createLogger(opts: { level: string; pretty?: boolean; destinatio
 export function redactUrl(url: string): string {
   return url
     .replace(/(\/downloads\/)[^/?#]+/g, '$1[redacted]')
-    .replace(/([?&](?:token|code|signature)=)[^&#]*/gi, '$1[redacted]');
+    .replace(/([?&](?:token|code|signature|_csrf)=)[^&#]*/gi, '$1[redacted]');
 }

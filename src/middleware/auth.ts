@@ -38,8 +38,14 @@ export function sessionLifetime(opts: { absoluteMs: number; clock: Clock }): Req
   return (req, res, next) => {
     const authAt = req.session?.meta?.authAt;
     if (req.user && authAt && opts.clock.now().getTime() - authAt > opts.absoluteMs) {
+      // A fresh, empty session replaces the old one (whose row is deleted), so the rest of the
+      // request runs signed out with a working session: pages can still mint a CSRF token.
       delete req.user;
-      req.session.destroy((err) => next(err));
+      req.session.regenerate((err) => {
+        if (err) return next(err);
+        res.locals.user = undefined;
+        next();
+      });
       return;
     }
     res.locals.user = req.user ? publicUser(req.user) : undefined;

@@ -7,7 +7,16 @@ import type { Request, RequestHandler, Response } from 'express';
  * header. For GET requests the token is minted lazily, only when a page or the token endpoint
  * asks for it, so a visitor who only browses the catalog never gets a session row.
  */
-const protect = csurf({ ignoreMethods: ['GET', 'HEAD', 'OPTIONS'] });
+const protect = csurf({
+  ignoreMethods: ['GET', 'HEAD', 'OPTIONS'],
+  // Only the form body or a header: a token in a URL ends up in logs, history and Referer headers.
+  value: (req) => {
+    const fromBody = (req.body as { _csrf?: unknown } | undefined)?._csrf;
+    if (typeof fromBody === 'string') return fromBody;
+    const header = req.headers['x-csrf-token'] ?? req.headers['csrf-token'] ?? req.headers['x-xsrf-token'];
+    return typeof header === 'string' ? header : '';
+  },
+});
 
 export function issueCsrfToken(req: Request, res: Response): string {
   if (typeof req.csrfToken !== 'function') {
