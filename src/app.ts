@@ -40,6 +40,7 @@ import { shopRoutes } from './routes/shop.js';
 import { pageRoutes } from './routes/pages.js';
 import { createPagesController } from './controllers/pages.js';
 import type { ContactService } from './services/contact-service.js';
+import type { RateLimits } from './services/rate-limits.js';
 import type { Clock } from './lib/clock.js';
 import type { LoginEventModel } from './models/login-events.js';
 import type { SessionModel } from './models/sessions.js';
@@ -74,6 +75,8 @@ export interface AppDeps {
     gateway: RazorpayGateway;
     contact: ContactService;
   };
+  /** Throttles shared by every web process (PostgreSQL-backed). */
+  limits: RateLimits;
   /** The bundled Razorpay emulator, mounted at /__razorpay when running without keys (never in production). */
   razorpayEmulator?: RazorpayEmulator;
   /** Called for unexpected (500) errors; the alerts feature sends them to Discord/Slack. */
@@ -158,7 +161,7 @@ export function createApp(deps: AppDeps): Express {
       createCheckoutController({ cart: deps.services.cart, checkout: deps.services.checkout, gateway: deps.services.gateway, orders: deps.models.orders, emulator: Boolean(deps.razorpayEmulator), storeName: config.storeName }),
     ),
   );
-  app.use(cartRoutes(createCartController({ cart: deps.services.cart })));
+  app.use(cartRoutes(createCartController({ cart: deps.services.cart }), { events: deps.limits.cartEventsIp }));
   app.use(productsApiRoutes(createProductsApiController({ catalog: deps.services.catalog })));
   app.use(pageRoutes(createPagesController({ contact: deps.services.contact, supportEmail: config.supportEmail })));
   app.use(shopRoutes(createShopController({ catalog: deps.services.catalog, cart: deps.services.cart })));

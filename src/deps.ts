@@ -164,6 +164,7 @@ export function createDeps(
     mail,
     storage,
     razorpayEmulator,
+    limits,
     sessionStore: createSessionStore(pool, { now: () => clock.now().getTime() }),
     async close() {
       transport.close();

@@ -146,7 +146,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
       const token = String(req.body?.token ?? '');
       await form(res, 'account/reset-password', { title: 'Choose a new password', token }, async () => {
         const body = s.parseForm(s.resetBody, req.body);
-        await auth.resetPassword(body.token, body.password);
+        await auth.resetPassword(body.token, body.password, info(req));
         req.session.flash = { type: 'success', message: 'Your password was changed and other devices were signed out. Sign in with your new password.' };
         res.redirect(303, '/login');
       });

@@ -91,7 +91,7 @@ export function createAuthApiController(deps: { auth: AuthService; actions: Sess
     /** POST /api/auth/password/reset {token, password} */
     async resetPassword(req: Request, res: Response) {
       const body = parseInput(s.resetBody, req.body);
-      await auth.resetPassword(body.token, body.password);
+      await auth.resetPassword(body.token, body.password, info(req));
       res.json({ message: 'Your password was changed. Sign in with your new password.' });
     },
 

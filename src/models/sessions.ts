@@ -12,8 +12,9 @@ type Handle = Knex | Knex.Transaction;
 /** The session table as a whole (express-session's store handles single sessions). */
 export function createSessionModel(db: Db) {
   return {
-    async listForUser(userId: number, trx: Handle = db): Promise<SessionSummary[]> {
-      return (await trx('session').select('sid', 'expire', 'sess').where({ user_id: userId }).orderBy('expire', 'desc')) as SessionSummary[];
+    /** A user's sessions, most recently active first; at most `limit` (a page shows a handful). */
+    async listForUser(userId: number, limit = 50, trx: Handle = db): Promise<SessionSummary[]> {
+      return (await trx('session').select('sid', 'expire', 'sess').where({ user_id: userId }).orderBy('expire', 'desc').limit(Math.min(limit, 200))) as SessionSummary[];
     },
     /** Signs a user out everywhere, except the session id given (the one making the request). */
     async deleteForUser(userId: number, exceptSid?: string, trx: Handle = db): Promise<number> {

@@ -23,6 +23,9 @@ export function createUserTokenModel(db: Db) {
       const [created] = await trx('user_tokens').insert(row).returning('*');
       return created as UserTokenRow;
     },
+    async findByHash(purpose: TokenPurpose, hash: string, trx: Handle = db): Promise<UserTokenRow | undefined> {
+      return (await trx('user_tokens').where({ purpose, token_hash: hash }).first()) as UserTokenRow | undefined;
+    },
     /** The token with this hash and purpose, locked for the caller's transaction. */
     async findByHashForUpdate(purpose: TokenPurpose, hash: string, trx: Knex.Transaction): Promise<UserTokenRow | undefined> {
       return (await trx('user_tokens').where({ purpose, token_hash: hash }).forUpdate().first()) as UserTokenRow | undefined;

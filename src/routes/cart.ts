@@ -1,8 +1,10 @@
 import { Router } from 'express';
 import type { createCartController } from '../controllers/cart.js';
 import { requireUser } from '../middleware/auth.js';
+import { rateLimit } from '../middleware/rate-limit.js';
+import type { Limiter } from '../services/rate-limits.js';
 
-export function cartRoutes(c: ReturnType<typeof createCartController>): Router {
+export function cartRoutes(c: ReturnType<typeof createCartController>, limits: { events: Limiter }): Router {
   const r = Router();
   r.get('/cart', c.page);
   r.get('/cart/add', c.noScriptGuest);
@@ -12,6 +14,7 @@ export function cartRoutes(c: ReturnType<typeof createCartController>): Router {
   r.post('/api/cart/remove', c.remove);
   r.post('/api/cart/merge', c.merge);
   r.get('/api/cart/quote', c.quote);
-  r.post('/api/cart/events', c.guestEvent);
+  // Browsers report guest cart changes without a session; a script could flood the table.
+  r.post('/api/cart/events', rateLimit(limits.events), c.guestEvent);
   return r;
 }

@@ -49,6 +49,13 @@ export async function consumeLinkToken(d: AccountDeps, purpose: TokenPurpose, to
   return row;
 }
 
+/** Whether a link token could still be used (for showing a form, or before slow work); consumes nothing. */
+export async function linkTokenUsable(d: AccountDeps, purpose: TokenPurpose, token: string): Promise<boolean> {
+  if (token.length < 10 || token.length > 200) return false;
+  const row = await d.tokens.findByHash(purpose, sha256Hex(token));
+  return Boolean(row && !row.used_at && row.expires_at > d.clock.now());
+}
+
 export function link(d: AccountDeps, pathWithQuery: string): string {
   return `${d.settings.baseUrl}${pathWithQuery}`;
 }

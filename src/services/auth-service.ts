@@ -1,7 +1,9 @@
 import { AppError, ForbiddenError, UnauthorizedError, ValidationError } from '../lib/errors.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../lib/passwords.js';
 import type { UserRow } from '../models/users.js';
-import { consumeLinkToken, issueLinkToken, link, twoFactorMethods, type AccountDeps, type TwoFactorMethod } from './account-context.js';
+import { normalizeEmail } from '../lib/email.js';
+import { sha256Hex } from '../lib/tokens.js';
+import { consumeLinkToken, INVALID_LINK, issueLinkToken, link, linkTokenUsable, twoFactorMethods, type AccountDeps, type TwoFactorMethod } from './account-context.js';
 
 /**
  * Sign-up, email verification, the password step of login, password reset and change. Answers
@@ -27,6 +29,19 @@ async function assertGoodPassword(password: string, field = 'password') {
 export function createAuthService(d: AccountDeps) {
   const { db, users, mail, limits, clock } = d;
 
+  /**
+   * Checks a signed-in user's password (before 2FA changes, new recovery codes, a password
+   * change). Throttled per account like login, counting first, so a stolen session cannot guess.
+   */
+  async function verifyUserPassword(userId: number, password: string, field = 'password'): Promise<UserRow> {
+    await limits.passwordCheckUser.hit(String(userId));
+    const user = await users.findById(userId);
+    if (!user) throw new UnauthorizedError();
+    if (!(await verifyPassword(user.password_hash, password))) throw new ValidationError('Your password is not correct.', { [field]: 'Your password is not correct.' });
+    await limits.passwordCheckUser.refund(String(userId));
+    return user;
+  }
+
   async function queueVerification(user: UserRow, trx: Parameters<typeof issueLinkToken>[3]) {
     const token = await issueLinkToken(d, user.id, 'verify_email', trx);
     return mail.queue('verify-email', user.email, `Confirm your email for ${d.settings.storeName}`, { name: user.name, link: link(d, `/verify-email?token=${token}`) }, trx);
@@ -39,10 +54,10 @@ export function createAuthService(d: AccountDeps) {
       await assertGoodPassword(input.password);
       const password_hash = await hashPassword(input.password);
       const outboxIds = await db.transaction(async (trx) => {
-        const created = await users.insertIfNew({ email: input.email, name: input.name, password_hash, role: 'user' }, trx);
+        const created = await users.insertIfNew({ email: normalizeEmail(input.email), name: input.name, password_hash, role: 'user' }, trx);
         if (created) return [await queueVerification(created, trx)];
         // The address has an account: tell its owner, not the requester.
-        const existing = await users.findByEmail(input.email, trx);
+        const existing = await users.findByEmail(normalizeEmail(input.email), trx);
         if (!existing) return [];
         return [
           await mail.queue('account-exists', existing.email, `You already have a ${d.settings.storeName} account`, {
@@ -63,9 +78,10 @@ export function createAuthService(d: AccountDeps) {
     },
 
     /** Sends a new verification link if the address has an unverified account; same answer otherwise. */
-    async resendVerification(email: string, req: RequestInfo): Promise<void> {
+    async resendVerification(rawEmail: string, req: RequestInfo): Promise<void> {
+      const email = normalizeEmail(rawEmail);
       await limits.resendIp.hit(req.ip);
-      await limits.resendEmail.hit(email.toLowerCase());
+      await limits.resendEmail.hit(email);
       const ids = await db.transaction(async (trx) => {
         const user = await users.findByEmail(email, trx);
         if (!user || user.email_verified_at) return [];
@@ -81,19 +97,21 @@ export function createAuthService(d: AccountDeps) {
      * after too many failures from this IP for this account.
      */
     async checkPassword(input: { email: string; password: string }, req: RequestInfo): Promise<{ user: UserRow; methods: TwoFactorMethod[] }> {
-      const accountKey = `${input.email.toLowerCase()}|${req.ip}`;
-      await limits.loginAccountIp.check(accountKey);
-      await limits.loginIpDay.check(req.ip);
+      const email = normalizeEmail(input.email);
+      const accountKey = `${email}|${req.ip}`;
+      // Count first, then check: counting is one atomic statement, so concurrent guesses cannot
+      // all slip under the limit. A success gives its points back.
+      await limits.loginAccountIp.hit(accountKey);
+      await limits.loginIpDay.hit(req.ip);
 
-      const user = await users.findByEmail(input.email);
+      const user = await users.findByEmail(email);
       const ok = user ? await verifyPassword(user.password_hash, input.password) : (await verifyPassword(await timingDummy(), input.password), false);
       if (!user || !ok) {
-        await d.loginEvents.recordFailure({ email: input.email, user_id: user?.id ?? null, ip: req.ip, reason: user ? 'bad_password' : 'unknown_email', created_at: clock.now() });
-        await limits.loginAccountIp.hit(accountKey);
-        await limits.loginIpDay.hit(req.ip);
+        await d.loginEvents.recordFailure({ email, user_id: user?.id ?? null, ip: req.ip, reason: user ? 'bad_password' : 'unknown_email', created_at: clock.now() });
         throw new AppError(401, 'INVALID_CREDENTIALS', 'Email or password is incorrect.');
       }
       await limits.loginAccountIp.reset(accountKey);
+      await limits.loginIpDay.refund(req.ip);
       if (needsRehash(user.password_hash)) await users.update(user.id, { password_hash: await hashPassword(input.password) });
       if (!user.email_verified_at) {
         throw new ForbiddenError('Please confirm your email address first. We can send the link again.', 'EMAIL_NOT_VERIFIED');
@@ -116,9 +134,10 @@ export function createAuthService(d: AccountDeps) {
     },
 
     /** Emails a reset link if the account exists; the same answer either way. */
-    async forgotPassword(email: string, req: RequestInfo): Promise<void> {
+    async forgotPassword(rawEmail: string, req: RequestInfo): Promise<void> {
+      const email = normalizeEmail(rawEmail);
       await limits.forgotIp.hit(req.ip);
-      await limits.forgotEmail.hit(email.toLowerCase());
+      await limits.forgotEmail.hit(email);
       const ids = await db.transaction(async (trx) => {
         const user = await users.findByEmail(email, trx);
         if (!user) return [];
@@ -133,7 +152,11 @@ export function createAuthService(d: AccountDeps) {
      * Sets a new password from a reset link. Signs the user out everywhere and does not sign them
      * in: they log in with the new password (and their second factor, if any).
      */
-    async resetPassword(token: string, password: string): Promise<void> {
+    async resetPassword(token: string, password: string, req: RequestInfo): Promise<void> {
+      await limits.resetIp.hit(req.ip);
+      await limits.resetToken.hit(sha256Hex(token));
+      // The link is checked before the (deliberately slow) hash: a made-up token costs nothing.
+      if (!(await linkTokenUsable(d, 'reset_password', token))) throw new AppError(400, 'INVALID_TOKEN', INVALID_LINK);
       await assertGoodPassword(password);
       const password_hash = await hashPassword(password);
       const ids = await db.transaction(async (trx) => {
@@ -152,11 +175,7 @@ export function createAuthService(d: AccountDeps) {
 
     /** Changes the password of a signed-in user; other sessions are signed out. */
     async changePassword(userId: number, current: string, next: string, keepSid: string): Promise<void> {
-      const user = await users.findById(userId);
-      if (!user) throw new UnauthorizedError();
-      if (!(await verifyPassword(user.password_hash, current))) {
-        throw new ValidationError('Your current password is not correct.', { currentPassword: 'Your current password is not correct.' });
-      }
+      const user = await verifyUserPassword(userId, current, 'currentPassword');
       await assertGoodPassword(next, 'newPassword');
       const password_hash = await hashPassword(next);
       const ids = await db.transaction(async (trx) => {
@@ -177,12 +196,7 @@ export function createAuthService(d: AccountDeps) {
       return user;
     },
 
-    async verifyUserPassword(userId: number, password: string, field = 'password'): Promise<UserRow> {
-      const user = await users.findById(userId);
-      if (!user) throw new UnauthorizedError();
-      if (!(await verifyPassword(user.password_hash, password))) throw new ValidationError('Your password is not correct.', { [field]: 'Your password is not correct.' });
-      return user;
-    },
+    verifyUserPassword,
   };
 }
 

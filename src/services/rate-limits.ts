@@ -15,6 +15,8 @@ export interface Limiter {
   /** Counts one hit; throws 429 when that goes over the limit. */
   hit(key: string): Promise<void>;
   reset(key: string): Promise<void>;
+  /** Gives back one point counted by `hit` (a success that should not count against the limit). */
+  refund(key: string): Promise<void>;
 }
 
 function makeLimiter(db: Db, keyPrefix: string, points: number, durationSec: number, message: string, blockSec?: number): Limiter {
@@ -46,15 +48,23 @@ function makeLimiter(db: Db, keyPrefix: string, points: number, durationSec: num
     async reset(key) {
       await rl.delete(key);
     },
+    async refund(key) {
+      await rl.reward(key, 1);
+    },
   };
 }
 
-const WAIT = 'Too many attempts. Please wait a few minutes and try again.';
+const WAIT = 'Too many attempts. Please wait 15 minutes and try again.';
 
 export function createRateLimits(db: Db) {
   return {
     loginAccountIp: makeLimiter(db, 'login_acct_ip', 10, 15 * 60, WAIT),
-    loginIpDay: makeLimiter(db, 'login_ip_day', 100, 24 * 3600, WAIT),
+    loginIpDay: makeLimiter(db, 'login_ip_day', 100, 24 * 3600, 'Too many sign-in attempts from this network today. Please try again tomorrow or reset your password.'),
+    /** Password checks of a signed-in user (2FA changes, recovery codes, password change): a stolen session cannot guess. */
+    passwordCheckUser: makeLimiter(db, 'pwcheck_user', 10, 15 * 60, WAIT),
+    resetIp: makeLimiter(db, 'reset_ip', 20, 3600, 'Too many password resets from this network. Please try again later.'),
+    resetToken: makeLimiter(db, 'reset_token', 5, 3600, 'Too many tries with this link. Please ask for a new one.'),
+    cartEventsIp: makeLimiter(db, 'cart_events_ip', 300, 600, 'Too many cart updates. Please slow down.'),
     twoFactorUser: makeLimiter(db, '2fa_user', 10, 15 * 60, WAIT),
     signupIp: makeLimiter(db, 'signup_ip', 20, 3600, 'Too many sign-ups from this network. Please try again later.'),
     forgotEmail: makeLimiter(db, 'forgot_email', 3, 3600, 'We already sent several reset emails. Please check your inbox or try again later.'),

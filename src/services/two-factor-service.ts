@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { Knex } from 'knex';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import { decryptSecret, encryptSecret } from '../lib/crypto-box.js';
@@ -42,16 +43,16 @@ export function createTwoFactorService(d: AccountDeps & { auth: AuthService }) {
     return delta === null ? null : Math.floor(now / PERIOD_MS) + delta;
   }
 
-  async function issueRecoveryCodes(userId: number, trx = db): Promise<string[]> {
+  async function issueRecoveryCodes(userId: number, trx: Knex | Knex.Transaction = db): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await d.recoveryCodes.replace(userId, codes.map((c) => sha256Hex(normalizeRecovery(c))), trx);
     return codes;
   }
 
   /** Recovery codes come with the first method; later methods keep the existing ones. */
-  async function codesIfFirstMethod(user: UserRow): Promise<string[] | undefined> {
+  async function codesIfFirstMethod(user: UserRow, trx: Knex.Transaction): Promise<string[] | undefined> {
     if (user.totp_enabled_at || user.email_otp_enabled_at) return undefined;
-    return issueRecoveryCodes(user.id);
+    return issueRecoveryCodes(user.id, trx);
   }
 
   return {
@@ -83,34 +84,40 @@ export function createTwoFactorService(d: AccountDeps & { auth: AuthService }) {
       if (!user.totp_pending_secret_enc) throw new ValidationError('Start the set-up first to get a QR code.', { code: 'Start the set-up first.' });
       const step = totpStep(user, user.totp_pending_secret_enc, code);
       if (step === null) throw new ValidationError(INVALID_CODE, { code: 'That code does not match. Check the time on your phone and try the newest code.' });
-      const recoveryCodes = await codesIfFirstMethod(user);
-      await users.update(userId, {
-        totp_secret_enc: user.totp_pending_secret_enc,
-        totp_pending_secret_enc: null,
-        totp_enabled_at: clock.now(),
-        totp_last_step: step,
+      // The method and its recovery codes change together or not at all.
+      const recoveryCodes = await db.transaction(async (trx) => {
+        const codes = await codesIfFirstMethod(user, trx);
+        await users.update(userId, { totp_secret_enc: user.totp_pending_secret_enc, totp_pending_secret_enc: null, totp_enabled_at: clock.now(), totp_last_step: step }, trx);
+        return codes;
       });
       return { recoveryCodes };
     },
 
     async disableTotp(userId: number, password: string): Promise<void> {
       const user = await d.auth.verifyUserPassword(userId, password);
-      await users.update(userId, { totp_secret_enc: null, totp_pending_secret_enc: null, totp_enabled_at: null, totp_last_step: null });
-      if (!user.email_otp_enabled_at) await d.recoveryCodes.deleteAll(userId);
+      await db.transaction(async (trx) => {
+        await users.update(userId, { totp_secret_enc: null, totp_pending_secret_enc: null, totp_enabled_at: null, totp_last_step: null }, trx);
+        if (!user.email_otp_enabled_at) await d.recoveryCodes.deleteAll(userId, trx);
+      });
     },
 
     async enableEmailOtp(userId: number, password: string): Promise<{ recoveryCodes?: string[] }> {
       const user = await d.auth.verifyUserPassword(userId, password);
       if (user.email_otp_enabled_at) return {};
-      const recoveryCodes = await codesIfFirstMethod(user);
-      await users.update(userId, { email_otp_enabled_at: clock.now() });
+      const recoveryCodes = await db.transaction(async (trx) => {
+        const codes = await codesIfFirstMethod(user, trx);
+        await users.update(userId, { email_otp_enabled_at: clock.now() }, trx);
+        return codes;
+      });
       return { recoveryCodes };
     },
 
     async disableEmailOtp(userId: number, password: string): Promise<void> {
       const user = await d.auth.verifyUserPassword(userId, password);
-      await users.update(userId, { email_otp_enabled_at: null });
-      if (!user.totp_enabled_at) await d.recoveryCodes.deleteAll(userId);
+      await db.transaction(async (trx) => {
+        await users.update(userId, { email_otp_enabled_at: null }, trx);
+        if (!user.totp_enabled_at) await d.recoveryCodes.deleteAll(userId, trx);
+      });
     },
 
     async regenerateRecoveryCodes(userId: number, password: string): Promise<string[]> {
