@@ -21,7 +21,7 @@ const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
   PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
-  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  HOST: z.preprocess(emptyToUndefined, z.string().optional()),
   BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   DATABASE_URL: z.preprocess(
     emptyToUndefined,
@@ -67,7 +67,7 @@ const envSchema = z.object({
   DOWNLOAD_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
   DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
-  DEV_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).default('bazaar-admin-dev')),
+  DEV_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).optional()),
 });
 
 export type Config = Readonly<{
@@ -116,7 +116,8 @@ export type Config = Readonly<{
   runWorkerInWeb: boolean;
   seedDemoData: boolean;
   storeName: string;
-  devAdmin: Readonly<{ email: string; password: string }>;
+  /** Development only: created once; its password (DEV_ADMIN_PASSWORD or random) is saved in `file`. */
+  devAdmin: Readonly<{ email: string; password: string | undefined; file: string }>;
 }>;
 
 export class ConfigError extends Error {
@@ -157,7 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     isProduction,
     port: e.PORT,
-    host: e.HOST,
+    // A PaaS router reaches the app on any interface; a developer's store (with its known admin
+    // login) is for this machine only unless HOST says otherwise.
+    host: e.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
     baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
@@ -203,6 +206,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runWorkerInWeb: e.RUN_WORKER_IN_WEB ?? !isProduction,
     seedDemoData: e.SEED_DEMO_DATA ?? !isProduction,
     storeName: e.STORE_NAME,
-    devAdmin: Object.freeze({ email: e.DEV_ADMIN_EMAIL, password: e.DEV_ADMIN_PASSWORD }),
+    devAdmin: Object.freeze({ email: e.DEV_ADMIN_EMAIL, password: e.DEV_ADMIN_PASSWORD, file: path.join(path.dirname(path.resolve(rootDir, e.EMBEDDED_PG_DIR)), 'dev-admin.json') }),
   });
 }

@@ -77,7 +77,7 @@ export function createDeps(
   config: Config,
   opts: { databaseUrl: string; logger: Logger; clock?: Clock; mailTransport?: MailTransport },
 ): Deps {
-  const db: Db = createDb({ url: opts.databaseUrl, poolMax: config.databasePoolMax, ssl: config.databaseSsl });
+  const db: Db = createDb({ url: opts.databaseUrl, poolMax: config.databasePoolMax, ssl: config.databaseSsl, logger: opts.logger });
   // Sessions and Agenda want a plain pg pool; a small separate one keeps them from starving queries.
   const pool = createPgPool({ url: opts.databaseUrl, poolMax: config.databasePoolMax, ssl: config.databaseSsl });
   pool.on('error', (err) => opts.logger.error({ err }, 'idle database client error'));

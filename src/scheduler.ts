@@ -38,12 +38,17 @@ export function createScheduler(
   opts: { processEvery?: string | number; lockLifetimeMs?: number; definitions?: JobDefinition[] } = {},
 ): Scheduler {
   const definitions = opts.definitions ?? jobDefinitions;
+  const backend = new PostgresBackend({ pool: ctx.pool, tableName: 'agenda_jobs' });
   const agenda = new Agenda({
-    backend: new PostgresBackend({ pool: ctx.pool, tableName: 'agenda_jobs' }),
+    backend,
     processEvery: opts.processEvery ?? '30 seconds',
     // A job whose worker died is retried once its lock is this old.
     defaultLockLifetime: opts.lockLifetimeMs ?? 10 * 60_000,
   });
+  // The LISTEN/NOTIFY connection reconnects by itself after a database restart or failover; an
+  // 'error' event with no listener would end the process instead.
+  backend.notificationChannel?.on('error', (err: Error) => ctx.logger.warn({ err }, 'job notifications interrupted; reconnecting'));
+  agenda.on('error', (err: Error) => ctx.logger.warn({ err }, 'job scheduler error (database unavailable?)'));
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => {
     ctx.logger.error({ err, job: job.attrs.name }, 'job failed');
   });

@@ -4,7 +4,7 @@ import { migrateLatest } from './db/migrate.js';
 import { createScheduler, jobContextOf, type Scheduler } from './scheduler.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
 import { attachDemoFiles } from '../seeds/demo-files.js';
-import { ensureDevAdmin } from '../seeds/dev-admin.js';
+import { describeDevAdmin, ensureDevAdmin } from '../seeds/dev-admin.js';
 
 /**
  * Web entry. In development one command runs everything: the embedded database, migrations, the
@@ -48,11 +48,8 @@ server.keepAliveTimeout = 65_000;
 
 logger.info({ url: config.baseUrl, ms: Date.now() - started, database: booted.database.embedded ? 'embedded' : 'DATABASE_URL' }, 'store ready');
 if (!config.isProduction) {
-  const result = await ensureDevAdmin(deps.db, config.devAdmin);
-  console.log(
-    `\n  ${config.storeName} is running at ${config.baseUrl}\n` +
-      `  Dev admin (${result}): ${config.devAdmin.email} / ${config.devAdmin.password}  (development only)\n`,
-  );
+  const admin = await ensureDevAdmin(deps.db, config.devAdmin);
+  console.log(`\n  ${config.storeName} is running at ${config.baseUrl}\n  ${describeDevAdmin(admin, config.devAdmin.file)}\n`);
 }
 
 let stopping = false;

@@ -60,4 +60,10 @@ describe('configuration', () => {
     expect(problemsOf({ BASE_URL: 'ftp://x' }).join()).to.match(/^BASE_URL:/);
     expect(problemsOf({ NODE_ENV: 'staging' }).join()).to.match(/^NODE_ENV:/);
   });
+
+  it('development listens on localhost only; production on every interface (issue 8, item 18)', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).host).to.equal('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }).host).to.equal('0.0.0.0');
+    expect(loadConfig(PROD).host).to.equal('0.0.0.0');
+  });
 });

@@ -1,11 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { demoProducts } from '../seeds/demo-catalog-data.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
 import { ensureDevAdmin } from '../seeds/dev-admin.js';
 import { publicDir } from '../src/lib/paths.js';
-import { verifyPassword } from '../src/lib/passwords.js';
+import { hashPassword, verifyPassword } from '../src/lib/passwords.js';
 import { createTestContext, type TestContext } from './support/context.js';
 
 describe('demo seed', () => {
@@ -40,16 +41,36 @@ describe('demo seed', () => {
     expect(res.body.total).to.equal(demoProducts.filter((p) => !p.hidden).length);
   });
 
-  it('creates the dev admin with an Argon2id hash and restores its password if changed', async () => {
-    const admin = { email: 'admin@dev.test', password: 'dev-password-123' };
-    expect(await ensureDevAdmin(t.db, admin)).to.equal('created');
-    const row = await t.deps.models.users.findByEmail('ADMIN@dev.test');
-    expect(row?.role).to.equal('admin');
-    expect(row?.password_hash).to.match(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
-    expect(await verifyPassword(row!.password_hash, admin.password)).to.equal(true);
-    expect(await ensureDevAdmin(t.db, admin)).to.equal('unchanged');
-    await t.db('users').where({ id: row!.id }).update({ role: 'user' });
-    expect(await ensureDevAdmin(t.db, admin)).to.equal('updated');
-    expect((await t.deps.models.users.findById(row!.id))?.role).to.equal('admin');
+  it('creates the dev admin once with a random password saved in the data folder, never resets or promotes after (issue 8, item 18)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dev-admin-'));
+    try {
+      const opts = { email: 'admin@dev.test', file: path.join(dir, 'dev-admin.json') };
+      const first = await ensureDevAdmin(t.db, opts);
+      expect(first.status).to.equal('created');
+      expect(first.password).to.match(/^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);
+      expect(statSync(opts.file).mode & 0o777).to.equal(0o600);
+      expect(JSON.parse(readFileSync(opts.file, 'utf8'))).to.deep.equal({ email: 'admin@dev.test', password: first.password });
+      const row = await t.deps.models.users.findByEmail('ADMIN@dev.test');
+      expect(row?.role).to.equal('admin');
+      expect(row?.password_hash).to.match(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+      expect(await verifyPassword(row!.password_hash, first.password!)).to.equal(true);
+
+      // The next start finds it and prints the same password; nothing is written.
+      expect(await ensureDevAdmin(t.db, opts)).to.deep.equal({ status: 'exists', email: 'admin@dev.test', password: first.password });
+      // Changed by its owner: left alone, and the old password is not shown as if it worked.
+      await t.db('users').where({ id: row!.id }).update({ password_hash: await hashPassword('the owner changed it') });
+      expect(await ensureDevAdmin(t.db, opts)).to.deep.equal({ status: 'exists', email: 'admin@dev.test', password: undefined });
+      expect(await verifyPassword((await t.deps.models.users.findById(row!.id))!.password_hash, 'the owner changed it')).to.equal(true);
+      // Someone else owns the email as a plain user: never promoted.
+      await t.db('users').where({ id: row!.id }).update({ role: 'user' });
+      expect((await ensureDevAdmin(t.db, opts)).status).to.equal('not-admin');
+      expect((await t.deps.models.users.findById(row!.id))?.role).to.equal('user');
+      // Two data folders, two different passwords.
+      const other = await ensureDevAdmin(t.db, { email: 'admin2@dev.test', file: path.join(dir, 'other.json') });
+      expect(other.password).to.be.a('string').and.not.equal(first.password);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
+
 });

@@ -3,7 +3,7 @@ import { boot } from '../boot.js';
 import { migrateLatest } from '../db/migrate.js';
 import { seedDemoCatalog } from '../../seeds/demo-catalog.js';
 import { attachDemoFiles } from '../../seeds/demo-files.js';
-import { ensureDevAdmin } from '../../seeds/dev-admin.js';
+import { describeDevAdmin, ensureDevAdmin } from '../../seeds/dev-admin.js';
 
 const booted = await boot();
 try {
@@ -13,8 +13,7 @@ try {
   console.log(added ? `Added ${added} demo products.` : 'Catalog already has products; demo catalog not added.');
   const files = await attachDemoFiles(booted.deps.db, booted.deps.storage, booted.config.storeName);
   if (files) console.log(`Generated ${files} demo product files.`);
-  const admin = await ensureDevAdmin(booted.deps.db, booted.config.devAdmin);
-  console.log(`Dev admin ${admin}: ${booted.config.devAdmin.email} / ${booted.config.devAdmin.password}`);
+  console.log(describeDevAdmin(await ensureDevAdmin(booted.deps.db, booted.config.devAdmin), booted.config.devAdmin.file));
 } finally {
   await booted.shutdown();
 }

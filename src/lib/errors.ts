@@ -55,7 +55,10 @@ export class TooManyRequestsError extends AppError {
   }
 }
 export class ServiceUnavailableError extends AppError {
-  constructor(message = 'The service is temporarily unavailable.') {
+  constructor(
+    message = 'The service is temporarily unavailable.',
+    readonly retryAfterSeconds = 30,
+  ) {
     super(503, 'SERVICE_UNAVAILABLE', message);
   }
 }

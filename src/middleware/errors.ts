@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../lib/logger.js';
-import { AppError, NotFoundError, TooManyRequestsError, type FieldErrors } from '../lib/errors.js';
+import { isDatabaseUnavailable } from '../lib/db-errors.js';
+import { AppError, NotFoundError, ServiceUnavailableError, TooManyRequestsError, type FieldErrors } from '../lib/errors.js';
 
 const TITLES: Record<number, string> = {
   400: 'Please check what you entered',
@@ -26,6 +27,9 @@ function normalize(err: unknown): AppError | undefined {
   if (e?.type === 'entity.too.large') return new AppError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
   if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported') {
     return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported.');
+  }
+  if (isDatabaseUnavailable(err)) {
+    return new ServiceUnavailableError('We will be right back: the shop is reconnecting to its database. Please try again in a minute.', 30);
   }
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -69,7 +73,8 @@ export function errorHandler(opts: {
     }
     const known = normalize(err);
     if (known) {
-      if (known instanceof TooManyRequestsError) res.set('Retry-After', String(known.retryAfterSeconds));
+      if (known instanceof TooManyRequestsError || known instanceof ServiceUnavailableError) res.set('Retry-After', String(known.retryAfterSeconds));
+      if (known.status === 503) (req.log ?? opts.logger).warn({ err }, 'database unavailable');
       send(req, res, known.status, known.code, known.message, known.fields);
       return;
     }
