@@ -42,7 +42,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'store-bench-'));
 chmodSync(dir, 0o755);
 const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: 54000 + Math.floor(Math.random() * 1000), persistent: false });
 await pg.ensureDatabase('bench');
-const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: pg.urlFor('bench'), SESSION_SECRET: 'b'.repeat(40), BASE_URL: 'http://localhost', SMTP_URL: 'smtp://127.0.0.1:1', MAIL_FROM: 'Bench <b@localhost>', RAZORPAY_KEY_ID: 'rzp_live_Bench1', RAZORPAY_KEY_SECRET: 'k', RAZORPAY_WEBHOOK_SECRET: 'w', LOG_LEVEL: 'warn' });
+const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: pg.urlFor('bench'), SESSION_SECRET: 'b'.repeat(40), BASE_URL: 'http://localhost', SMTP_URL: 'smtp://127.0.0.1:1', MAIL_FROM: 'Bench <b@localhost>', RAZORPAY_KEY_ID: 'rzp_live_Bench1', RAZORPAY_KEY_SECRET: 'k', RAZORPAY_WEBHOOK_SECRET: 'w', DATA_ENCRYPTION_KEY: 'f'.repeat(64), LOG_LEVEL: 'warn' });
 const deps = createDeps(config, { databaseUrl: pg.urlFor('bench'), logger: createLogger({ level: 'warn' }) });
 await migrateLatest(deps.db);
 await seedDemoCatalog(deps.db);

@@ -10,6 +10,7 @@ import { rootDir } from './lib/paths.js';
  */
 
 const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-0123456789';
+const DEV_DATA_KEY_SEED = 'dev-only-data-key-seed: never used in production';
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -51,6 +52,10 @@ const envSchema = z.object({
   MAIL_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(30)),
   MAIL_OUTBOX_DIR: z.preprocess(emptyToUndefined, z.string().default('data/outbox')),
   DATA_ENCRYPTION_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional()),
+  DATA_ENCRYPTION_KEY_PREVIOUS: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^[0-9a-fA-F]{64}(\s*,\s*[0-9a-fA-F]{64})*$/, 'must be 64-hex-character keys separated by commas').optional(),
+  ),
   REQUIRE_ADMIN_2FA: z.preprocess(emptyToUndefined, booleanish.optional()),
   RAZORPAY_KEY_ID: z.preprocess(emptyToUndefined, z.string().regex(/^rzp_(test|live)_[A-Za-z0-9]+$/, 'must look like rzp_test_… or rzp_live_…').optional()),
   RAZORPAY_KEY_SECRET: optionalString,
@@ -63,7 +68,7 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: optionalString,
   STORAGE_DIR: z.preprocess(emptyToUndefined, z.string().default('data/storage')),
   DOWNLOAD_DELIVERY: z.preprocess(emptyToUndefined, z.enum(['stream', 'redirect']).default('stream')),
-  DOWNLOAD_REDIRECT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(30).max(900).default(300)),
+  DOWNLOAD_REDIRECT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(30).max(300).default(300)),
   DOWNLOAD_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
   DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
@@ -92,8 +97,11 @@ export type Config = Readonly<{
   /** Where contact-form messages go (and the address shown to shoppers). */
   supportEmail: string;
   mailOutboxDir: string;
-  /** 32-byte key for secrets stored encrypted (TOTP seeds). */
-  dataEncryptionKey: Buffer;
+  /**
+   * 32-byte keys for secrets stored encrypted (TOTP seeds) and for signing download links:
+   * `current` encrypts and signs, `previous` (rotated-out keys) still decrypt and verify.
+   */
+  dataKeys: Readonly<{ current: Buffer; previous: readonly Buffer[] }>;
   requireAdmin2fa: boolean;
   /**
    * Razorpay keys. With no keys outside production the store runs the bundled emulator
@@ -148,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push('RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET: all required in production (Razorpay Dashboard → Settings → API Keys / Webhooks)');
     }
     if (e.LOG_FORMAT === 'pretty') problems.push('LOG_FORMAT: pretty needs a development dependency; use json in production');
+    if (!e.DATA_ENCRYPTION_KEY) problems.push('DATA_ENCRYPTION_KEY: required in production (64 hex characters: node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"); it encrypts 2FA secrets and signs download links');
     if (e.RAZORPAY_API_BASE) problems.push('RAZORPAY_API_BASE: points the SDK at an emulator and is refused in production');
     if (!e.BASE_URL) problems.push('BASE_URL: required in production (e.g. https://shop.example.com); links in emails are built from it');
   }
@@ -175,11 +184,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailRetentionDays: e.MAIL_RETENTION_DAYS,
     // Defaults to the sending address, so a store that set MAIL_FROM has a working contact form.
     supportEmail: e.SUPPORT_EMAIL ?? /<([^>]+)>/.exec(e.MAIL_FROM ?? '')?.[1] ?? e.MAIL_FROM?.trim() ?? 'support@localhost',
-    // Derived from the session secret unless given, so a newcomer needs to set nothing; set it
-    // explicitly in production so rotating SESSION_SECRET does not lock users out of 2FA.
-    dataEncryptionKey: e.DATA_ENCRYPTION_KEY
-      ? Buffer.from(e.DATA_ENCRYPTION_KEY, 'hex')
-      : Buffer.from(hkdfSync('sha256', e.SESSION_SECRET ?? DEV_SESSION_SECRET, 'store', 'data-encryption-key', 32)),
+    // Required in production. Elsewhere a fixed development key (never the session secret, so
+    // rotating that one changes nothing), so a newcomer needs to set nothing.
+    dataKeys: Object.freeze({
+      current: e.DATA_ENCRYPTION_KEY ? Buffer.from(e.DATA_ENCRYPTION_KEY, 'hex') : Buffer.from(hkdfSync('sha256', DEV_DATA_KEY_SEED, 'store', 'data-encryption-key', 32)),
+      previous: Object.freeze((e.DATA_ENCRYPTION_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => Buffer.from(k, 'hex'))),
+    }),
     requireAdmin2fa: e.REQUIRE_ADMIN_2FA ?? isProduction,
     downloadLimit: e.DOWNLOAD_LIMIT,
     downloadDelivery: e.DOWNLOAD_DELIVERY,

@@ -106,7 +106,7 @@ export function createDeps(
     mail,
     limits,
     clock,
-    settings: { baseUrl: config.baseUrl, storeName: config.storeName, dataEncryptionKey: config.dataEncryptionKey, requireAdmin2fa: config.requireAdmin2fa },
+    settings: { baseUrl: config.baseUrl, storeName: config.storeName, dataKeys: config.dataKeys, requireAdmin2fa: config.requireAdmin2fa },
   };
   const auth = createAuthService(account);
   const services = {
@@ -121,7 +121,7 @@ export function createDeps(
     storage,
     clock,
     baseUrl: config.baseUrl,
-    dataKey: config.dataEncryptionKey,
+    dataKeys: config.dataKeys,
     delivery: config.downloadDelivery,
     redirectSeconds: config.downloadRedirectSeconds,
   });

@@ -11,6 +11,7 @@ const PROD = {
   RAZORPAY_KEY_ID: 'rzp_live_AbCdEf123456',
   RAZORPAY_KEY_SECRET: 'live-secret',
   RAZORPAY_WEBHOOK_SECRET: 'webhook-secret',
+  DATA_ENCRYPTION_KEY: 'd'.repeat(64),
 };
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {

@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import type supertest from 'supertest';
 import { attachDemoFiles } from '../seeds/demo-files.js';
-import { createDownloadService } from '../src/services/download-service.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { createTestContext, type TestContext } from './support/context.js';
 import { apiLogin, makeUser } from './support/accounts.js';
 import { makeCategory, makeProduct } from './support/factories.js';
@@ -36,12 +37,12 @@ describe(`secure downloads from ${backend}`, () => {
   });
 
   /** A buyer with a paid order for the product; returns their agent and the download link. */
-  async function buyer(): Promise<{ agent: Agent; csrf: string; link: string; entitlementId: number; orderId: number; userId: number }> {
+  async function buyer(productId = product.id): Promise<{ agent: Agent; csrf: string; link: string; entitlementId: number; orderId: number; userId: number }> {
     const user = await makeUser(t.db);
     const agent = t.agent();
     const csrf = (await apiLogin(agent, user.email, user.password)).body.csrfToken as string;
     const [order] = await t.db('orders').insert({ user_id: user.id, status: 'pending', subtotal_paise: 49_900, total_paise: 49_900, razorpay_order_id: `order_Test${user.id}x${Date.now()}` }).returning('*');
-    await t.db('order_items').insert({ order_id: order.id, product_id: product.id, title: 'Field Guide', unit_price_paise: 49_900, sale_price_paise: 49_900, line_total_paise: 49_900, license_type: 'personal' });
+    await t.db('order_items').insert({ order_id: order.id, product_id: productId, title: 'Field Guide', unit_price_paise: 49_900, sale_price_paise: 49_900, line_total_paise: 49_900, license_type: 'personal' });
     const payment = { id: `pay_Test${user.id}x${Date.now()}`, entity: 'payment' as const, amount: 49_900, currency: 'INR', status: 'captured' as const, order_id: order.razorpay_order_id, method: 'upi', captured: true, amount_refunded: 0, email: user.email, contact: '', error_code: null, error_description: null, created_at: 0 };
     await t.deps.services.checkout.fulfil(order.razorpay_order_id, payment);
     const [right] = await t.db('entitlements').where({ order_id: order.id });
@@ -65,6 +66,8 @@ describe(`secure downloads from ${backend}`, () => {
     expect(res.headers['content-disposition']).to.equal(`attachment; filename="${row.file_name}"; filename*=UTF-8''${encodeURIComponent(row.file_name)}`);
     expect(res.headers['x-content-type-options']).to.equal('nosniff');
     expect(res.headers['content-type']).to.equal('application/octet-stream');
+    expect(res.headers['accept-ranges']).to.equal('bytes');
+    expect(res.headers.etag).to.match(/^"[0-9a-f]{16}-\d+"$/);
     expect((await t.db('entitlements').where({ id: b.entitlementId }).first()).download_count).to.equal(1);
     const log = await t.db('downloads').where({ entitlement_id: b.entitlementId });
     expect(log).to.have.length(1);
@@ -141,33 +144,105 @@ describe(`secure downloads from ${backend}`, () => {
     expect(await countOf(b.entitlementId)).to.equal(1);
   });
 
-  it('HEAD answers the headers and counts nothing', async () => {
+  it('HEAD answers the headers and counts nothing, and refuses a link that has ended', async () => {
     const b = await buyer();
     const head = await b.agent.head(pathOf(b.link)).expect(200);
     expect(Number(head.headers['content-length'])).to.be.greaterThan(100);
     expect(head.headers['content-disposition']).to.match(/^attachment;/);
+    await b.agent.head(pathOf(b.link)).set('Range', 'bytes=1-').expect(200);
     expect(await countOf(b.entitlementId)).to.equal(0);
     expect(await logOf(b.entitlementId)).to.deep.equal([]);
+    for (let i = 0; i < 3; i++) await get(b).expect(200);
+    await b.agent.head(pathOf(b.link)).expect(410);
+    expect(await countOf(b.entitlementId)).to.equal(3);
+    expect(await logOf(b.entitlementId)).to.deep.equal(['download', 'download', 'download']);
   });
 
-  it('a file that cannot be read uses up nothing (503)', async () => {
+  it('a resume for another version of the file (If-Range does not match) gets the whole file and counts', async () => {
     const b = await buyer();
-    // The object is gone from storage: the size check fails first.
+    const first = await get(b).expect(200);
+    const etag = first.headers.etag as string;
+    const resumed = await get(b, 'bytes=7-').set('If-Range', etag).expect(206);
+    expect(resumed.headers['content-range']).to.match(/^bytes 7-/);
+    const stale = await get(b, 'bytes=7-').set('If-Range', '"0000000000000000-1"').expect(200);
+    expect(Buffer.compare(stale.body as Buffer, first.body as Buffer)).to.equal(0);
+    expect(await countOf(b.entitlementId)).to.equal(2);
+    expect(await logOf(b.entitlementId)).to.deep.equal(['download', 'resume', 'download']);
+  });
+
+  it('several ranges in one request get the whole file (200), counted once', async () => {
+    const b = await buyer();
+    const res = await get(b, 'bytes=0-1,10-20').expect(200);
+    expect((res.body as Buffer).subarray(0, 5).toString()).to.equal('%PDF-');
+    expect(res.headers['content-range']).to.equal(undefined);
+    expect(await countOf(b.entitlementId)).to.equal(1);
+    expect(await logOf(b.entitlementId)).to.deep.equal(['download']);
+  });
+
+  /** Where the backend keeps an object's bytes (s3rver's on-disk layout for S3). */
+  const objectPath = (key: string) => {
+    if (!s3) return path.join(t.config.storageDir, key);
+    const parts = key.split('/');
+    return path.join(s3.directory, s3.env.S3_BUCKET!, ...parts.slice(0, -1), `${parts.at(-1)}._S3rver_object`);
+  };
+
+  it('a missing object (deleted from storage) answers 503 and uses up nothing', async () => {
+    const b = await buyer();
     const row = await t.db('products').where({ id: product.id }).first();
-    await t.db('products').where({ id: product.id }).update({ file_key: 'products/missing/file.pdf' });
+    const bytes = await storedBytes(row.file_key);
+    if (s3) {
+      const client = new S3Client({ region: s3.env.S3_REGION!, endpoint: s3.env.S3_ENDPOINT, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+      await client.send(new DeleteObjectCommand({ Bucket: s3.env.S3_BUCKET!, Key: row.file_key }));
+      client.destroy();
+    } else {
+      await rm(objectPath(row.file_key));
+    }
+    try {
+      const res = await get(b).expect(503);
+      expect((res.body as Buffer).toString()).to.include('not used up').and.not.include('%PDF');
+      await get(b, 'bytes=1-').expect(503);
+      await b.agent.head(pathOf(b.link)).expect(503);
+    } finally {
+      await t.deps.storage.put(row.file_key, bytes, 'application/pdf');
+    }
+    expect(await countOf(b.entitlementId)).to.equal(0);
+    expect(await logOf(b.entitlementId)).to.deep.equal([]);
+    await get(b).expect(200);
+    expect(await countOf(b.entitlementId)).to.equal(1);
+  });
+
+  it('an object that is found but fails on the first read answers 503 and uses up nothing', async () => {
+    const b = await buyer();
+    const row = await t.db('products').where({ id: product.id }).first();
+    const bytes = await storedBytes(row.file_key);
+    // A directory where the file was: stat (and an S3 HEAD) still succeed, reading fails (EISDIR).
+    await rm(objectPath(row.file_key));
+    await mkdir(objectPath(row.file_key));
     try {
       const res = await get(b).expect(503);
       expect((res.body as Buffer).toString()).to.include('not used up');
     } finally {
-      await t.db('products').where({ id: product.id }).update({ file_key: row.file_key });
+      await rm(objectPath(row.file_key), { recursive: true });
+      await t.deps.storage.put(row.file_key, bytes, 'application/pdf');
     }
-    // Storage answers the size but fails to open the file.
-    const failing = createDownloadService({ db: t.db, storage: { ...t.deps.storage, read: () => Promise.reject(new Error('EIO: disk error')) }, clock: t.clock, baseUrl: t.config.baseUrl, dataKey: t.config.dataEncryptionKey });
-    const token = pathOf(b.link).split('/').pop()!;
-    const err = await failing.open(token, { userId: b.userId, ip: '127.0.0.1', method: 'GET' }).then(() => undefined, (e: unknown) => e as { status: number });
-    expect(err?.status).to.equal(503);
     expect(await countOf(b.entitlementId)).to.equal(0);
     expect(await logOf(b.entitlementId)).to.deep.equal([]);
+  });
+
+  it('a file of several megabytes arrives whole, and a resume from its middle gives exactly the rest', async () => {
+    const big = await makeProduct(t.db, { category_id: (await makeCategory(t.db)).id, title: 'Course Videos', price_paise: 49_900 });
+    const bytes = Buffer.alloc(3 * 1024 * 1024 + 7);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 12)) & 0xff;
+    const key = `products/${big.id}/big-${backend === 'local disk' ? 'l' : 's'}.bin`;
+    await t.deps.storage.put(key, bytes, 'application/octet-stream');
+    await t.db('products').where({ id: big.id }).update({ file_key: key, file_name: 'course.bin', file_size: bytes.length });
+    const b = await buyer(big.id);
+    const whole = await get(b).expect(200);
+    expect(Buffer.compare(whole.body as Buffer, bytes)).to.equal(0);
+    const rest = await get(b, 'bytes=1500000-').expect(206);
+    expect(Buffer.compare(rest.body as Buffer, bytes.subarray(1_500_000))).to.equal(0);
+    expect(await countOf(b.entitlementId)).to.equal(1);
+    expect(await logOf(b.entitlementId)).to.deep.equal(['download', 'resume']);
   });
 
   it('20 parallel downloads of a purchase with 3 left: exactly 3 get the file', async () => {
@@ -190,13 +265,17 @@ describe(`secure downloads from ${backend}`, () => {
     await a.agent.get('/downloads/not-a-token').expect(404);
     const anon = await t.agent().get(pathOf(a.link)).expect(303);
     expect(anon.headers.location).to.match(/^\/login\?next=%2Fdownloads%2F/);
+    expect(await countOf(a.entitlementId)).to.equal(0);
+    expect(await logOf(a.entitlementId)).to.deep.equal([]);
   });
 
   it('stops at the download limit', async () => {
     const b = await buyer();
     for (let i = 0; i < 3; i++) await b.agent.get(pathOf(b.link)).expect(200);
     const over = await b.agent.get(pathOf(b.link)).expect(410);
-    expect(over.text).to.include('You have used all 3 downloads');
+    expect(over.text).to.include('You have used all 3 downloads').and.not.include('%PDF');
+    expect(await countOf(b.entitlementId)).to.equal(3);
+    expect(await logOf(b.entitlementId)).to.deep.equal(['download', 'download', 'download']);
   });
 
   it('expires links after 24 hours and gives the owner a fresh one', async () => {
@@ -205,9 +284,12 @@ describe(`secure downloads from ${backend}`, () => {
     try {
       const expired = await b.agent.get(pathOf(b.link)).expect(410);
       expect(expired.text).to.include('Get a fresh link');
+      expect(await countOf(b.entitlementId)).to.equal(0);
       const token = /name="_csrf" value="([^"]+)"/.exec(expired.text)![1]!;
       const fresh = await b.agent.post('/downloads/fresh').type('form').send({ _csrf: token, entitlementId: b.entitlementId }).expect(303);
       await b.agent.get(pathOf(fresh.headers.location as string)).expect(200);
+      expect(await countOf(b.entitlementId)).to.equal(1);
+      expect(await logOf(b.entitlementId)).to.deep.equal(['download']);
       // Nobody else can mint one.
       const other = await buyer();
       await other.agent.post('/downloads/fresh').set('X-CSRF-Token', other.csrf).send({ entitlementId: b.entitlementId }).expect(404);
@@ -222,6 +304,10 @@ describe(`secure downloads from ${backend}`, () => {
     await t.deps.services.refunds.record({ id: `rfnd_Full${b.orderId}`, payment_id: payment.razorpay_payment_id, amount: payment.amount_paise, status: 'processed' });
     const res = await b.agent.get(pathOf(b.link)).expect(410);
     expect(res.text).to.include('refunded');
+    const right = await t.db('entitlements').where({ id: b.entitlementId }).first();
+    expect(right.revoked_at).to.be.an.instanceOf(Date);
+    expect(right.download_count).to.equal(0);
+    expect(await logOf(b.entitlementId)).to.deep.equal([]);
   });
 
   it('shows the order with download buttons only to its owner', async () => {
@@ -242,7 +328,8 @@ describe('downloads by redirect to a presigned S3 URL (DOWNLOAD_DELIVERY=redirec
   let s3: Awaited<ReturnType<typeof startS3>>;
   before(async () => {
     s3 = await startS3();
-    t = await createTestContext({ DOWNLOAD_LIMIT: '2', DOWNLOAD_DELIVERY: 'redirect', DOWNLOAD_REDIRECT_SECONDS: '120', ...s3.env });
+    // The lifetime is left to its default: a presigned URL must live minutes at most.
+    t = await createTestContext({ DOWNLOAD_LIMIT: '2', DOWNLOAD_DELIVERY: 'redirect', ...s3.env });
     await makeProduct(t.db, { category_id: (await makeCategory(t.db)).id, title: 'Course Videos', price_paise: 99_900 });
     await attachDemoFiles(t.db, t.deps.storage, 'Test Store');
   });
@@ -251,31 +338,72 @@ describe('downloads by redirect to a presigned S3 URL (DOWNLOAD_DELIVERY=redirec
     await s3?.close();
   });
 
-  it('checks and counts, then redirects to a URL that lives minutes and serves exactly the file as an attachment', async () => {
+  async function buyer() {
     const product = await t.db('products').first();
     const user = await makeUser(t.db);
     const agent = t.agent();
     await apiLogin(agent, user.email, user.password);
     const [order] = await t.db('orders').insert({ user_id: user.id, status: 'paid', subtotal_paise: 99_900, total_paise: 99_900 }).returning('id');
     const [right] = await t.db('entitlements').insert({ user_id: user.id, order_id: order.id, product_id: product.id, max_downloads: 2 }).returning('id');
-    const link = new URL(t.deps.services.downloads.linkFor(right.id, user.id)).pathname;
+    return { product, agent, entitlementId: right.id as number, link: new URL(t.deps.services.downloads.linkFor(right.id, user.id)).pathname };
+  }
+  const countOf = async (id: number) => (await t.db('entitlements').where({ id }).first()).download_count as number;
+  const logOf = async (id: number) => (await t.db('downloads').where({ entitlement_id: id }).orderBy('id').pluck('kind')) as string[];
 
+  it('checks and counts, then redirects to a URL that lives minutes and serves exactly the file as an attachment', async () => {
+    const { product, agent, entitlementId, link } = await buyer();
     const res = await agent.get(link).expect(302);
     const url = new URL(res.headers.location as string);
     expect(url.origin).to.equal(s3.env.S3_ENDPOINT);
-    expect(url.searchParams.get('X-Amz-Expires')).to.equal('120');
+    expect(url.pathname).to.equal(`/${s3.env.S3_BUCKET}/${product.file_key}`);
+    expect(Number(url.searchParams.get('X-Amz-Expires'))).to.be.within(1, 300);
+    expect(url.searchParams.get('response-content-disposition')).to.equal(`attachment; filename="${product.file_name}"; filename*=UTF-8''${encodeURIComponent(product.file_name)}`);
     expect(res.headers['cache-control']).to.equal('private, no-store');
+    expect(res.headers['content-disposition']).to.equal(undefined);
+    expect(await countOf(entitlementId)).to.equal(1);
+    expect(await logOf(entitlementId)).to.deep.equal(['download']);
+
     const file = await fetch(url);
     expect(file.status).to.equal(200);
-    expect(file.headers.get('content-disposition')).to.match(/^attachment; filename="/);
+    expect(file.headers.get('content-disposition')).to.equal(`attachment; filename="${product.file_name}"; filename*=UTF-8''${encodeURIComponent(product.file_name)}`);
     const chunks: Buffer[] = [];
     for await (const c of await t.deps.storage.read(product.file_key)) chunks.push(c as Buffer);
     expect(Buffer.compare(Buffer.from(await file.arrayBuffer()), Buffer.concat(chunks))).to.equal(0);
-    expect((await t.db('entitlements').where({ id: right.id }).first()).download_count).to.equal(1);
+    // Following the URL is S3's business: it counts nothing more here.
+    expect(await countOf(entitlementId)).to.equal(1);
 
+    // A resume of that download is redirected again without counting; the limit still holds.
+    await agent.get(link).set('Range', 'bytes=100-').expect(302);
+    expect(await countOf(entitlementId)).to.equal(1);
     await agent.get(link).expect(302);
-    await agent.get(link).expect(410);
-    expect((await t.db('entitlements').where({ id: right.id }).first()).download_count).to.equal(2);
-    expect(await t.db('downloads').where({ entitlement_id: right.id })).to.have.length(2);
+    const over = await agent.get(link).set('User-Agent', 'Another Browser/1.0').expect(410);
+    expect(over.headers.location).to.equal(undefined);
+    expect(await countOf(entitlementId)).to.equal(2);
+    expect(await logOf(entitlementId)).to.deep.equal(['download', 'resume', 'download']);
+  });
+
+  it('HEAD and a missing object hand out no URL and count nothing', async () => {
+    const { product, agent, entitlementId, link } = await buyer();
+    const head = await agent.head(link).expect(200);
+    expect(head.headers.location).to.equal(undefined);
+    const client = new S3Client({ region: s3.env.S3_REGION!, endpoint: s3.env.S3_ENDPOINT, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const chunks: Buffer[] = [];
+    for await (const c of await t.deps.storage.read(product.file_key)) chunks.push(c as Buffer);
+    await client.send(new DeleteObjectCommand({ Bucket: s3.env.S3_BUCKET!, Key: product.file_key }));
+    client.destroy();
+    try {
+      const gone = await agent.get(link).expect(503);
+      expect(gone.headers.location).to.equal(undefined);
+    } finally {
+      await t.deps.storage.put(product.file_key, Buffer.concat(chunks), 'application/pdf');
+    }
+    expect(await countOf(entitlementId)).to.equal(0);
+    expect(await logOf(entitlementId)).to.deep.equal([]);
+  });
+
+  it('the configuration refuses redirect without S3 and a URL lifetime over 5 minutes', () => {
+    expect(() => loadConfig({ NODE_ENV: 'test', DOWNLOAD_DELIVERY: 'redirect' })).to.throw(ConfigError, /DOWNLOAD_DELIVERY/);
+    expect(() => loadConfig({ NODE_ENV: 'test', DOWNLOAD_DELIVERY: 'redirect', DOWNLOAD_REDIRECT_SECONDS: '900', ...s3.env })).to.throw(ConfigError, /DOWNLOAD_REDIRECT_SECONDS/);
+    expect(t.config.downloadRedirectSeconds).to.equal(300);
   });
 });

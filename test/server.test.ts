@@ -60,7 +60,7 @@ describe('entry points (child processes)', function () {
     });
 
     it('release migrates an empty database; web serves it behind a proxy and stops cleanly on SIGTERM', async () => {
-      const env = { ...BASE_ENV, NODE_ENV: 'production', DATABASE_URL: url, SESSION_SECRET: 's'.repeat(48), BASE_URL: 'https://shop.example.com', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Shop <shop@example.com>', RAZORPAY_KEY_ID: 'rzp_live_Test1234', RAZORPAY_KEY_SECRET: 'k', RAZORPAY_WEBHOOK_SECRET: 'w' };
+      const env = { ...BASE_ENV, NODE_ENV: 'production', DATABASE_URL: url, SESSION_SECRET: 's'.repeat(48), BASE_URL: 'https://shop.example.com', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Shop <shop@example.com>', RAZORPAY_KEY_ID: 'rzp_live_Test1234', RAZORPAY_KEY_SECRET: 'k', RAZORPAY_WEBHOOK_SECRET: 'w', DATA_ENCRYPTION_KEY: 'e'.repeat(64) };
       const release = run('node', ['dist/src/cli/migrate.js'], env);
       expect(await release.exited, release.output()).to.equal(0);
       expect(release.output()).to.match(/Applied: .*catalog/);

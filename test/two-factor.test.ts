@@ -45,7 +45,7 @@ describe('accounts: two-factor sign-in', () => {
     expect(ok.body.recoveryCodes).to.have.length(10);
     row = await t.db('users').where({ id: user.id }).first();
     expect(row.totp_enabled_at).to.be.instanceOf(Date);
-    expect(row.totp_secret_enc).to.match(/^v1\./).and.not.include(body.secret);
+    expect(row.totp_secret_enc).to.match(/^v2\./).and.not.include(body.secret);
     const stored = await t.db('recovery_codes').where({ user_id: user.id }).pluck('code_hash');
     expect(stored).to.have.length(10);
     for (const c of ok.body.recoveryCodes as string[]) expect(stored).not.to.include(c);

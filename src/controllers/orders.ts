@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AppError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
@@ -61,15 +62,17 @@ export function createOrdersController(deps: { orders: OrderModel; entitlements:
           userAgent: req.get('user-agent'),
           method: req.method === 'HEAD' ? 'HEAD' : 'GET',
           rangeHeader: req.get('range'),
+          ifRange: req.get('if-range'),
         });
         res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'private, no-store' });
         if (file.kind === 'redirect') return res.redirect(302, file.url);
-        res.set({ 'Content-Type': 'application/octet-stream', 'Content-Disposition': attachmentDisposition(file.fileName), 'Accept-Ranges': 'bytes' });
+        res.set({ 'Content-Type': 'application/octet-stream', 'Content-Disposition': attachmentDisposition(file.fileName), 'Accept-Ranges': 'bytes', ETag: file.etag });
         if (file.kind === 'head') return res.set('Content-Length', String(file.size)).end();
         res.set('Content-Length', String(file.end - file.start + 1));
         if (file.partial) res.status(206).set('Content-Range', `bytes ${file.start}-${file.end}/${file.size}`);
-        file.stream.on('error', () => res.destroy());
-        file.stream.pipe(res);
+        // pipeline, not pipe: a read error cuts the response, and a client that goes away
+        // closes the file or the S3 socket instead of leaving it open and paused.
+        pipeline(file.stream, res, () => undefined);
       } catch (err) {
         if (err instanceof AppError && (err.status === 410 || err.code === 'DOWNLOAD_OTHER_ACCOUNT')) {
           res.set('Cache-Control', 'no-store');

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError } from '../lib/errors.js';
+import type { KeyRing } from '../lib/crypto-box.js';
 import { randomToken, sha256Hex } from '../lib/tokens.js';
 import type { LoginEventModel } from '../models/login-events.js';
 import type { RecoveryCodeModel } from '../models/recovery-codes.js';
@@ -22,7 +23,7 @@ export interface AccountDeps {
   mail: MailService;
   limits: RateLimits;
   clock: Clock;
-  settings: { baseUrl: string; storeName: string; dataEncryptionKey: Buffer; requireAdmin2fa: boolean };
+  settings: { baseUrl: string; storeName: string; dataKeys: KeyRing; requireAdmin2fa: boolean };
 }
 
 export const TOKEN_TTL_MS: Record<TokenPurpose, number> = {

@@ -1,17 +1,21 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import parseRange from 'range-parser';
 import type { Db } from '../db/knex.js';
 import type { Clock } from '../lib/clock.js';
 import { parseDevice } from '../lib/device.js';
-import { downloadKey, readDownload, signDownload } from '../lib/download-token.js';
+import type { KeyRing } from '../lib/crypto-box.js';
+import { downloadKeys, readDownload, signDownload } from '../lib/download-token.js';
 import { AppError, NotFoundError } from '../lib/errors.js';
 import type { FileStorage } from './storage.js';
 
 const LINK_TTL_SECONDS = 24 * 3600;
 /**
- * A resume is a Range request (from a byte after 0) for a purchase whose last counted download
- * happened within this window, from the same browser (user agent). It is served and logged but
- * not counted: the download it continues was counted already.
+ * A resume is a Range request starting after byte 0, for a purchase whose last counted download
+ * happened within this window, from the same browser (same User-Agent), for the same version of
+ * the file (an If-Range that does not match our ETag turns the request into a whole-file one).
+ * It is served and logged (kind 'resume') but not counted: the download it continues was counted.
+ * Every other request that gets bytes counts, ranged or not.
  */
 export const RESUME_WINDOW_MS = 60 * 60_000;
 /** A counted download may be resumed this many times; past that a request counts as a new download. */
@@ -26,6 +30,8 @@ export interface DownloadRequest {
   method: 'GET' | 'HEAD';
   /** The raw Range header, parsed here with range-parser. */
   rangeHeader?: string;
+  /** The raw If-Range header: a range is honoured only for the version of the file it names. */
+  ifRange?: string;
 }
 
 interface EntitlementFile {
@@ -41,8 +47,8 @@ interface EntitlementFile {
 }
 
 export type DownloadResult =
-  | { kind: 'head'; fileName: string; size: number }
-  | { kind: 'stream'; stream: Readable; fileName: string; size: number; start: number; end: number; partial: boolean; counted: boolean }
+  | { kind: 'head'; fileName: string; size: number; etag: string }
+  | { kind: 'stream'; stream: Readable; fileName: string; size: number; etag: string; start: number; end: number; partial: boolean; counted: boolean }
   | { kind: 'redirect'; url: string; counted: boolean };
 
 /**
@@ -58,12 +64,12 @@ export function createDownloadService(deps: {
   storage: FileStorage;
   clock: Clock;
   baseUrl: string;
-  dataKey: Buffer;
+  dataKeys: KeyRing;
   delivery?: 'stream' | 'redirect';
   redirectSeconds?: number;
 }) {
   const { db, storage, clock } = deps;
-  const key = downloadKey(deps.dataKey);
+  const key = downloadKeys(deps.dataKeys);
   const delivery = deps.delivery === 'redirect' && storage.presign ? 'redirect' : 'stream';
 
   function linkFor(entitlementId: number, userId: number): string {
@@ -148,9 +154,13 @@ export function createDownloadService(deps: {
       const size = await storage.size(ent.file_key).catch(() => undefined);
       if (size === undefined) throw unavailable;
       const fileName = ent.file_name ?? `${ent.slug}.pdf`;
+      // Keys are made per uploaded file, so key + size is a strong validator: a browser resumes
+      // only with one, and a resume must never splice bytes of a replaced file onto an old one.
+      const etag = `"${createHash('sha256').update(ent.file_key).digest('hex').slice(0, 16)}-${size}"`;
 
-      // One range is served; several (rare, multipart) or a malformed header mean the whole file.
-      const ranges = req.rangeHeader ? parseRange(size, req.rangeHeader, { combine: true }) : -2;
+      // One range is served; several (rare, multipart), a malformed header or an If-Range for
+      // another version mean the whole file (RFC 9110 allows ignoring Range).
+      const ranges = req.rangeHeader && (req.ifRange === undefined || req.ifRange === etag) ? parseRange(size, req.rangeHeader, { combine: true }) : -2;
       if (ranges === -1) throw new AppError(416, 'RANGE_NOT_SATISFIABLE', 'The requested range is not in the file.');
       const range = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0]! : undefined;
       const start = range?.start ?? 0;
@@ -158,20 +168,27 @@ export function createDownloadService(deps: {
 
       if (req.method === 'HEAD') {
         assertAlive(ent, claim.expiresAt, { needsCount: true });
-        return { kind: 'head', fileName, size };
+        return { kind: 'head', fileName, size, etag };
       }
+      // From byte 0 it cannot be a resume: refuse a used-up link before touching storage.
+      // (The locked transaction below checks again; this only spares a pointless open.)
+      if (start === 0) assertAlive(ent, claim.expiresAt, { needsCount: true });
       if (delivery === 'redirect') {
+        // Signing is local (no request to S3); done first so nothing is counted if it fails.
+        const url = await storage.presign!(ent.file_key, { fileName, expiresInSeconds: deps.redirectSeconds ?? 300 }).catch(() => {
+          throw unavailable;
+        });
         const counted = await record(ent, claim.expiresAt, req, start);
-        const url = await storage.presign!(ent.file_key, { fileName, expiresInSeconds: deps.redirectSeconds ?? 300 });
         return { kind: 'redirect', url, counted };
       }
-      // Open the file first: a storage failure here must not use up a download.
+      // Open the file and wait for its first bytes first: a storage failure here (missing
+      // object, S3 error, unreadable file) must not use up a download.
       const stream = await storage.read(ent.file_key, { start, end }).catch(() => {
         throw unavailable;
       });
       try {
         const counted = await record(ent, claim.expiresAt, req, start);
-        return { kind: 'stream', stream, fileName, size, start, end, partial: range !== undefined, counted };
+        return { kind: 'stream', stream, fileName, size, etag, start, end, partial: range !== undefined, counted };
       } catch (err) {
         stream.destroy();
         throw err;

@@ -14,8 +14,9 @@ export interface FileStorage {
   put(key: string, body: Buffer, contentType: string): Promise<void>;
   size(key: string): Promise<number | undefined>;
   /**
-   * Bytes start..end (inclusive) or the whole file. Resolves only once the file is open, so a
-   * missing or unreadable file rejects here, before anything is counted or sent.
+   * Bytes start..end (inclusive) or the whole file. Resolves only once the first bytes are in
+   * hand (or the file proved empty), so a missing or unreadable file, or an S3 error, rejects
+   * here, before anything is counted or sent.
    */
   read(key: string, range?: { start: number; end: number }): Promise<Readable>;
   /** A short-lived signed GET URL that downloads the object as an attachment (S3 only). */
@@ -29,6 +30,34 @@ export function attachmentDisposition(fileName: string): string {
 }
 
 const SAFE_KEY = /^[a-z0-9][a-z0-9/_.-]{0,300}$/;
+
+/**
+ * Resolves with the stream once it has bytes buffered (or has ended); rejects, and closes it, if
+ * it fails before that. Opening is not enough: a directory opens and only its first read fails,
+ * and S3 may answer the headers and then break the body.
+ */
+function firstBytes(stream: Readable): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      stream.off('readable', onReadable);
+      stream.off('error', onError);
+    };
+    const onReadable = () => {
+      done();
+      // Until the caller pipes it (after a database transaction), a late error must not be an
+      // unhandled 'error' event that ends the process; the caller's pipeline still sees it.
+      stream.on('error', () => undefined);
+      resolve(stream);
+    };
+    const onError = (err: Error) => {
+      done();
+      stream.destroy();
+      reject(err);
+    };
+    stream.on('readable', onReadable);
+    stream.on('error', onError);
+  });
+}
 
 export function createLocalStorage(root: string): FileStorage {
   const resolve = (key: string) => {
@@ -51,7 +80,7 @@ export function createLocalStorage(root: string): FileStorage {
     },
     async read(key, range) {
       const handle = await open(resolve(key), 'r');
-      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+      return firstBytes(handle.createReadStream(range ? { start: range.start, end: range.end } : {}));
     },
   };
 }
@@ -94,7 +123,7 @@ export function createS3Storage(opts: S3StorageOptions): FileStorage {
     },
     async read(key, range) {
       const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
-      return res.Body as Readable;
+      return firstBytes(res.Body as Readable);
     },
     async presign(key, p) {
       const command = new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), ResponseContentDisposition: attachmentDisposition(p.fileName), ResponseContentType: 'application/octet-stream' });

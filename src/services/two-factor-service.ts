@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
-import { decryptSecret, encryptSecret } from '../lib/crypto-box.js';
+import { decryptSecret, encryptSecret, UnknownKeyError } from '../lib/crypto-box.js';
 import { AppError, ConflictError, ValidationError } from '../lib/errors.js';
 import { codeHash, sha256Hex, sixDigitCode } from '../lib/tokens.js';
 import type { UserRow } from '../models/users.js';
@@ -31,7 +31,7 @@ const INVALID_CODE = 'That code is not correct or has expired.';
 
 export function createTwoFactorService(d: AccountDeps & { auth: AuthService }) {
   const { db, users, clock, settings } = d;
-  const key = settings.dataEncryptionKey;
+  const key = settings.dataKeys;
 
   const totpFor = (user: Pick<UserRow, 'email'>, secretBase32: string) =>
     new TOTP({ issuer: settings.storeName, label: user.email, algorithm: 'SHA1', digits: 6, period: PERIOD_MS / 1000, secret: Secret.fromBase32(secretBase32) });
@@ -39,7 +39,15 @@ export function createTwoFactorService(d: AccountDeps & { auth: AuthService }) {
   /** The 30-second step a code belongs to, if it is valid now (±1 step), else null. */
   function totpStep(user: UserRow, encrypted: string, code: string): number | null {
     const now = clock.now().getTime();
-    const delta = totpFor(user, decryptSecret(key, encrypted)).validate({ token: code, timestamp: now, window: 1 });
+    let secret: string;
+    try {
+      secret = decryptSecret(key, encrypted);
+    } catch (err) {
+      if (!(err instanceof UnknownKeyError)) throw err;
+      // The store's key changed without keeping the old one: say so instead of a 500.
+      throw new AppError(409, 'TOTP_UNREADABLE', 'We cannot check authenticator codes for this account right now. Use a recovery code or the emailed code, or ask support to reset two-step sign-in.');
+    }
+    const delta = totpFor(user, secret).validate({ token: code, timestamp: now, window: 1 });
     return delta === null ? null : Math.floor(now / PERIOD_MS) + delta;
   }
 
@@ -141,14 +149,14 @@ export function createTwoFactorService(d: AccountDeps & { auth: AuthService }) {
         if (id !== undefined) {
           const row = (await trx('user_tokens').where({ id, user_id: userId, purpose: 'email_otp' }).forUpdate().first()) as { used_at: Date | null } | undefined;
           if (!row || row.used_at) throw new AppError(429, 'CODE_ATTEMPTS_EXHAUSTED', 'Too many wrong codes. Please sign in again.');
-          await d.tokens.update(id, { token_hash: codeHash(key, `${id}:${code}`), expires_at }, trx);
+          await d.tokens.update(id, { token_hash: codeHash(key.current, `${id}:${code}`), expires_at }, trx);
         } else {
           await d.tokens.invalidateAll(userId, 'email_otp', clock.now(), trx);
           // The hash needs the row id (so equal codes of two users never collide on the unique
           // index); insert with a placeholder, then set it.
           const row = await d.tokens.insert({ user_id: userId, purpose: 'email_otp', token_hash: sha256Hex(`pending:${Math.random()}:${Date.now()}`), expires_at }, trx);
           id = row.id;
-          await d.tokens.update(id, { token_hash: codeHash(key, `${id}:${code}`) }, trx);
+          await d.tokens.update(id, { token_hash: codeHash(key.current, `${id}:${code}`) }, trx);
         }
         const outboxId = await d.mail.queue('email-otp', user.email, `Your ${settings.storeName} sign-in code` /* never the code itself: subjects are kept and shown in notifications */, { name: user.name, code }, trx);
         return { id, outboxId };
@@ -180,7 +188,7 @@ export function createTwoFactorService(d: AccountDeps & { auth: AuthService }) {
               | undefined;
             if (!row || row.used_at) return 'exhausted' as const;
             const now = clock.now();
-            if (row.expires_at > now && codeHash(key, `${row.id}:${code}`) === row.token_hash) {
+            if (row.expires_at > now && codeHash(key.current, `${row.id}:${code}`) === row.token_hash) {
               await d.tokens.markUsed(row.id, now, trx);
               return 'ok' as const;
             }
