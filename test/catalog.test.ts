@@ -108,10 +108,15 @@ describe('storefront catalog pages', () => {
   });
 
   it('shows the current price from the database on every request', async () => {
+    // Other tests sort and filter by this price: put it back afterwards.
     await t.db('products').where({ slug: 'chai-script' }).update({ price_paise: 55_500 });
-    const res = await t.agent().get('/products/chai-script').expect(200);
-    expect(res.text).to.include('₹555');
-    expect(res.text).not.to.include('₹799');
+    try {
+      const res = await t.agent().get('/products/chai-script').expect(200);
+      expect(res.text).to.include('₹555');
+      expect(res.text).not.to.include('₹799');
+    } finally {
+      await t.db('products').where({ slug: 'chai-script' }).update({ price_paise: 79_900 });
+    }
   });
 
   it('answers 404 pages for hidden and unknown products and unknown categories', async () => {

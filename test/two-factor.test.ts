@@ -9,6 +9,11 @@ describe('accounts: two-factor sign-in', () => {
   let mailbox: Mailbox;
   before(() => ({ t, mailbox } = env));
 
+  // Tests move the clock to fresh TOTP steps; each starts from the same time again.
+  let startedAt: Date;
+  before(() => (startedAt = t.clock.now()));
+  afterEach(() => t.clock.set(startedAt));
+
   /** Signs in (no 2FA yet), sets up TOTP, returns the secret and recovery codes. */
   async function enrolTotp() {
     const user = await makeUser(t.db);
