@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -17,6 +17,8 @@ interface Running {
   output: () => string;
   exited: Promise<number | null>;
 }
+
+const BUILD_DIR = path.join(rootDir, 'node_modules', '.cache', `store-test-build-${process.pid}`);
 
 const BASE_ENV = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info' };
 
@@ -45,28 +47,34 @@ describe('entry points (child processes)', function () {
     let url: string;
     before(function () {
       this.timeout(180_000);
-      const build = spawnSync('npm', ['run', 'build'], { cwd: rootDir, encoding: 'utf8' });
+      // A private build (not the repo's dist/, which a developer may be using), inside the repo
+      // so its imports still find node_modules.
+      rmSync(BUILD_DIR, { recursive: true, force: true });
+      const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: rootDir, encoding: 'utf8' });
       expect(build.status, build.stdout + build.stderr).to.equal(0);
     });
     before(async () => {
       url = await createTestDatabase({ migrated: false });
     });
-    after(() => dropTestDatabase(url));
+    after(async () => {
+      await dropTestDatabase(url);
+      rmSync(BUILD_DIR, { recursive: true, force: true });
+    });
 
     it('refuses to start without SESSION_SECRET and DATABASE_URL, naming them', async () => {
-      const r = run('node', ['dist/src/server.js'], { ...BASE_ENV, NODE_ENV: 'production' });
+      const r = run('node', [path.join(BUILD_DIR, 'src/server.js')], { ...BASE_ENV, NODE_ENV: 'production' });
       expect(await r.exited).to.equal(1);
       expect(r.output()).to.include('SESSION_SECRET').and.include('DATABASE_URL');
     });
 
     it('release migrates an empty database; web serves it behind a proxy and stops cleanly on SIGTERM', async () => {
       const env = { ...BASE_ENV, NODE_ENV: 'production', DATABASE_URL: url, SESSION_SECRET: 's'.repeat(48), BASE_URL: 'https://shop.example.com', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Shop <shop@example.com>', RAZORPAY_KEY_ID: 'rzp_live_Test1234', RAZORPAY_KEY_SECRET: 'k', RAZORPAY_WEBHOOK_SECRET: 'w', DATA_ENCRYPTION_KEY: 'e'.repeat(64) };
-      const release = run('node', ['dist/src/cli/migrate.js'], env);
+      const release = run('node', [path.join(BUILD_DIR, 'src/cli/migrate.js')], env);
       expect(await release.exited, release.output()).to.equal(0);
       expect(release.output()).to.match(/Applied: .*catalog/);
 
       const port = await freePort();
-      const web = run('node', ['dist/src/server.js'], { ...env, PORT: String(port) });
+      const web = run('node', [path.join(BUILD_DIR, 'src/server.js')], { ...env, PORT: String(port) });
       try {
         await waitFor(web, /store ready/, 20_000);
         const home = await fetch(`http://127.0.0.1:${port}/`);

@@ -19,7 +19,10 @@ function findRoot(start: string): string {
 export const rootDir = findRoot(path.dirname(fileURLToPath(import.meta.url)));
 /** Whether this module runs from compiled JavaScript (dist/) or from TypeScript sources. */
 export const runningCompiled = import.meta.url.endsWith('.js');
-/** Where compiled-or-source code folders (migrations, seeds, jobs) live for the running build. */
-export const codeRoot = runningCompiled ? path.join(rootDir, 'dist') : rootDir;
+/**
+ * Where compiled-or-source code folders (migrations, seeds, jobs) live for the running build:
+ * the build's own root (this file is <build>/src/lib/paths.js), wherever the build was written.
+ */
+export const codeRoot = runningCompiled ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..') : rootDir;
 export const viewsDir = path.join(rootDir, 'views');
 export const publicDir = path.join(rootDir, 'public');
