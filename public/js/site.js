@@ -9,4 +9,10 @@
   // A form that hands the shopper back to the store by itself (as Razorpay's redirect does);
   // its button stays for browsers without JavaScript.
   for (const form of document.querySelectorAll('form[data-auto-submit]')) form.submit();
+  // After signing in from an emailed download link: start that download once (not again on reload).
+  const auto = document.querySelector('a[data-auto-download]');
+  if (auto && !sessionStorage.getItem(`auto-download:${auto.dataset.autoDownload}:${location.search}`)) {
+    sessionStorage.setItem(`auto-download:${auto.dataset.autoDownload}:${location.search}`, '1');
+    location.assign(auto.href);
+  }
 })();

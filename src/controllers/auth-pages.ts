@@ -25,8 +25,9 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
     }
   }
 
-  const checkEmail = (res: Response, heading: string, message: string, email?: string) =>
-    res.render('account/check-email', { title: heading, heading, message, email });
+  /** The "check your email" page; `resend` says which link its button sends again. */
+  const checkEmail = (res: Response, heading: string, message: string, email: string | undefined, resend: 'verify' | 'reset') =>
+    res.render('account/check-email', { title: heading, heading, message, email, resend });
 
   return {
     /** GET /login */
@@ -89,14 +90,17 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
         const body = s.parseForm(s.signupBody, req.body);
         await auth.signup(body, info(req));
         res.status(201);
-        checkEmail(res, 'Check your email', `We sent a link to ${body.email}. Open it to confirm your address, then sign in.`, body.email);
+        checkEmail(res, 'Check your email', `We sent a link to ${body.email}. Open it to confirm your address, then sign in.`, body.email, 'verify');
       });
     },
 
     /** GET /verify-email?token=…: a button to confirm (no change on GET; mail scanners follow links). */
-    verifyEmailPage(req: Request, res: Response) {
+    async verifyEmailPage(req: Request, res: Response) {
       res.set('Referrer-Policy', 'no-referrer');
-      res.render('account/verify-email', { title: 'Confirm your email', token: typeof req.query.token === 'string' ? req.query.token : '', errors: {} });
+      const token = typeof req.query.token === 'string' ? req.query.token : '';
+      // A used link (often: already confirmed) says so instead of offering a button that fails.
+      const spent = token !== '' && !(await auth.linkUsable('verify_email', token));
+      res.render('account/verify-email', { title: 'Confirm your email', token, spent, errors: {} });
     },
 
     /** POST /verify-email */
@@ -116,7 +120,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
         const { email } = s.parseForm(s.emailBody, req.body);
         await auth.resendVerification(email, info(req));
         res.status(202);
-        checkEmail(res, 'Check your email', 'If that address has an account waiting for confirmation, we sent a new link. It is valid for 24 hours.', email);
+        checkEmail(res, 'Check your email', 'If that address has an account waiting for confirmation, we sent a new link. It is valid for 24 hours.', email, 'verify');
       });
     },
 
@@ -131,14 +135,17 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
         const { email } = s.parseForm(s.emailBody, req.body);
         await auth.forgotPassword(email, info(req));
         res.status(202);
-        checkEmail(res, 'Check your email', 'If that address has an account, we sent a link to reset your password. It is valid for 1 hour.', email);
+        checkEmail(res, 'Check your email', 'If that address has an account, we sent a link to reset your password. It is valid for 1 hour.', email, 'reset');
       });
     },
 
     /** GET /reset-password?token=… */
-    resetPage(req: Request, res: Response) {
+    async resetPage(req: Request, res: Response) {
       res.set('Referrer-Policy', 'no-referrer');
-      res.render('account/reset-password', { title: 'Choose a new password', token: typeof req.query.token === 'string' ? req.query.token : '', errors: {} });
+      const token = typeof req.query.token === 'string' ? req.query.token : '';
+      // A used or expired link says so now, not after the shopper has typed a new password.
+      const spent = token !== '' && !(await auth.linkUsable('reset_password', token));
+      res.render('account/reset-password', { title: 'Choose a new password', token, spent, errors: {} });
     },
 
     /** POST /reset-password */

@@ -38,7 +38,10 @@ export function createOrdersController(deps: { orders: OrderModel; entitlements:
         const usable = order.status === 'paid' && right && !right.revoked_at && right.download_count < right.max_downloads;
         return { ...i, right, link: usable && right ? downloads.linkFor(right.id, user.id) : undefined };
       });
-      res.render('account/order', { title: `Order #${order.id}`, order, lines, justPaid: req.query.paid === '1', buyer: user });
+      // Arriving from an emailed link after signing in: that file starts downloading (once).
+      const wanted = pathId(req.query.download);
+      const autoDownload = wanted ? lines.find((l) => l.right?.id === wanted && l.link) : undefined;
+      res.render('account/order', { title: `Order #${order.id}`, order, lines, justPaid: req.query.paid === '1', buyer: user, autoDownload });
     },
 
     /** GET /downloads: every download with time and device. */
@@ -52,8 +55,9 @@ export function createOrdersController(deps: { orders: OrderModel; entitlements:
      * mode) a redirect to a presigned URL that lives minutes; or a page that explains why not.
      */
     async download(req: Request, res: Response) {
-      // Links are for the buyer only: sign in first (and come straight back).
-      if (!req.user) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl.slice(0, 500))}`);
+      // Links are for the buyer only: sign in first, then land on the order page, which starts
+      // this download (a download response would leave the browser on the sign-in form).
+      if (!req.user) return res.redirect(303, `/login?next=${encodeURIComponent(`/downloads/${String(req.params.token).slice(0, 300)}/start`)}`);
       const token = String(req.params.token);
       try {
         const file = await downloads.open(token, {
@@ -80,6 +84,18 @@ export function createOrdersController(deps: { orders: OrderModel; entitlements:
         }
         throw err;
       }
+    },
+
+    /** GET /downloads/:token/start: after signing in from an emailed link, the order page that starts it. */
+    async start(req: Request, res: Response) {
+      const user = userOf(req);
+      const target = await downloads.orderOf(String(req.params.token), user.id);
+      if (!target) throw new NotFoundError('This download link is not valid.');
+      if (target.otherAccount) {
+        res.set('Cache-Control', 'no-store');
+        return res.status(404).render('account/download-ended', { title: 'Another account’s link', message: 'This download link belongs to another account. Sign out and sign in with the account that bought it.', code: 'DOWNLOAD_OTHER_ACCOUNT', entitlementId: undefined });
+      }
+      res.redirect(303, `/orders/${target.orderId}?download=${target.entitlementId}`);
     },
 
     /** POST /downloads/fresh {entitlementId}: a new link for the signed-in owner. */

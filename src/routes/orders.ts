@@ -13,6 +13,7 @@ export function orderRoutes(o: ReturnType<typeof createOrdersController>, c: Ret
   r.get('/orders/:id', requireUser, o.show);
   r.get('/downloads', requireUser, o.history);
   r.post('/downloads/fresh', requireUser, o.fresh);
+  r.get('/downloads/:token/start', requireUser, o.start);
   r.get('/downloads/:token', o.download);
   return r;
 }

@@ -197,6 +197,11 @@ export function createAuthService(d: AccountDeps) {
     },
 
     verifyUserPassword,
+
+    /** Whether an emailed link can still be used, so its page can say so before anyone types. */
+    linkUsable(purpose: 'reset_password' | 'verify_email', token: string): Promise<boolean> {
+      return linkTokenUsable(d, purpose, token);
+    },
   };
 }
 

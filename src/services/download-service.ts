@@ -202,6 +202,15 @@ export function createDownloadService(deps: {
       return linkFor(entitlementId, userId);
     },
 
+    /** The order a genuine link belongs to, for sending a buyer who just signed in to it. */
+    async orderOf(token: string, userId: number): Promise<{ orderId: number; entitlementId: number; otherAccount: boolean } | undefined> {
+      const claim = readDownload(key, token);
+      if (!claim) return undefined;
+      const row = (await db('entitlements').where({ id: claim.entitlementId, user_id: claim.userId }).first('order_id')) as { order_id: number } | undefined;
+      if (!row) return undefined;
+      return { orderId: row.order_id, entitlementId: claim.entitlementId, otherAccount: claim.userId !== userId };
+    },
+
     /** The entitlement a link names, for the "fresh link" button (freshLink re-checks ownership). */
     entitlementOf(token: string): number | undefined {
       return readDownload(key, token)?.entitlementId;
