@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../lib/logger.js';
-import { startEmbeddedPostgres } from './embedded.js';
+import { EmbeddedPostgresAccessError, startEmbeddedPostgres } from './embedded.js';
 
 export interface DatabaseHandle {
   url: string;
@@ -24,6 +24,13 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     dir: config.embeddedPg.dir,
     port: config.embeddedPg.port,
     onLog: (m) => logger.debug({ postgres: m.trim() }, 'postgres'),
+  }).catch((err: unknown) => {
+    // A setup problem the developer can fix: one clear line, no stack trace.
+    if (err instanceof EmbeddedPostgresAccessError) {
+      console.error(`\n${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
   });
   await pg.ensureDatabase(EMBEDDED_DB_NAME);
   logger.info({ ms: Date.now() - started }, 'embedded PostgreSQL ready');

