@@ -132,6 +132,19 @@ describe('e2e: every page fits phones and tablets', function () {
     // The test-mode payment page for the cart's order.
     const order = await t.deps.services.checkout.createOrder(b.user.id);
     failures.push(...(await check(context, [['test-payment', `/__razorpay/checkout?order_id=${order.razorpayOrderId}`]])));
+    // An emailed download link that has expired, and one of another account.
+    const right = (await t.db('entitlements').where({ user_id: b.user.id }).first('id')) as { id: number };
+    const link = new URL(t.deps.services.downloads.linkFor(right.id, b.user.id)).pathname;
+    t.clock.advance(25 * 3600_000);
+    try {
+      failures.push(...(await check(context, [['download-expired', link, 410]])));
+    } finally {
+      t.clock.advance(-25 * 3600_000);
+    }
+    const stranger = await makeUser(t.db);
+    const strangerContext = await signedIn(stranger.email, stranger.password);
+    failures.push(...(await check(strangerContext, [['download-other-account', link, 404]])));
+    await strangerContext.close();
     await context.close();
     report(failures);
   });
