@@ -40,7 +40,7 @@ export async function seedDemoCatalog(db: Db): Promise<number> {
         slug: p.slug,
         title: p.title,
         summary: p.summary,
-        description: `${p.summary}\n\n${WHAT_YOU_GET[category.motif]}\n\nLicence: ${p.license}. Questions before you buy? Write to the creator from your order page after purchase, or to our support team any time.`,
+        description: `${p.summary}\n\n${WHAT_YOU_GET[category.motif]}\n\nLicence: ${p.license}. Questions before or after you buy? Write to our support team from the Contact page; a person answers within one working day.`,
         category_id: categoryIds.get(p.category),
         image_url: `/img/demo/${p.slug}.svg`,
         price_paise: p.rupees * 100,
