@@ -1,4 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
@@ -37,16 +40,18 @@ describe(`secure downloads from ${backend}`, () => {
   });
 
   /** A buyer with a paid order for the product; returns their agent and the download link. */
-  async function buyer(productId = product.id): Promise<{ agent: Agent; csrf: string; link: string; entitlementId: number; orderId: number; userId: number }> {
+  async function buyer(productId = product.id): Promise<{ agent: Agent; csrf: string; cookie: string; link: string; entitlementId: number; orderId: number; userId: number }> {
     const user = await makeUser(t.db);
     const agent = t.agent();
-    const csrf = (await apiLogin(agent, user.email, user.password)).body.csrfToken as string;
+    const login = await apiLogin(agent, user.email, user.password);
+    const csrf = login.body.csrfToken as string;
+    const cookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
     const [order] = await t.db('orders').insert({ user_id: user.id, status: 'pending', subtotal_paise: 49_900, total_paise: 49_900, razorpay_order_id: `order_Test${user.id}x${Date.now()}` }).returning('*');
     await t.db('order_items').insert({ order_id: order.id, product_id: productId, title: 'Field Guide', unit_price_paise: 49_900, sale_price_paise: 49_900, line_total_paise: 49_900, license_type: 'personal' });
     const payment = { id: `pay_Test${user.id}x${Date.now()}`, entity: 'payment' as const, amount: 49_900, currency: 'INR', status: 'captured' as const, order_id: order.razorpay_order_id, method: 'upi', captured: true, amount_refunded: 0, email: user.email, contact: '', error_code: null, error_description: null, created_at: 0 };
     await t.deps.services.checkout.fulfil(order.razorpay_order_id, payment);
     const [right] = await t.db('entitlements').where({ order_id: order.id });
-    return { agent, csrf, link: t.deps.services.downloads.linkFor(right.id, user.id), entitlementId: right.id, orderId: order.id, userId: user.id };
+    return { agent, csrf, cookie, link: t.deps.services.downloads.linkFor(right.id, user.id), entitlementId: right.id, orderId: order.id, userId: user.id };
   }
   const pathOf = (link: string) => new URL(link).pathname;
   const binary = (res: supertest.Response, cb: (err: Error | null, body: Buffer) => void) => {
@@ -243,6 +248,42 @@ describe(`secure downloads from ${backend}`, () => {
     expect(Buffer.compare(rest.body as Buffer, bytes.subarray(1_500_000))).to.equal(0);
     expect(await countOf(b.entitlementId)).to.equal(1);
     expect(await logOf(b.entitlementId)).to.deep.equal(['download', 'resume']);
+  });
+
+  it('a download the browser abandons closes its file or S3 connection (no leak)', async () => {
+    const big = await makeProduct(t.db, { category_id: (await makeCategory(t.db)).id, title: 'Huge', price_paise: 49_900 });
+    // Far more than socket buffers hold, so the server is mid-file when the client goes.
+    const key = `products/${big.id}/huge-${backend === 'local disk' ? 'l' : 's'}.bin`;
+    await t.deps.storage.put(key, Buffer.alloc(24 * 1024 * 1024, 7), 'application/octet-stream');
+    await t.db('products').where({ id: big.id }).update({ file_key: key, file_name: 'huge.bin', file_size: 24 * 1024 * 1024 });
+    const b = await buyer(big.id);
+    await t.db('entitlements').where({ id: b.entitlementId }).update({ max_downloads: 100 });
+    const server = http.createServer(t.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    try {
+      const { port } = server.address() as AddressInfo;
+      const before = openFiles();
+      for (let i = 0; i < 20; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = http.get({ host: '127.0.0.1', port, path: pathOf(b.link), headers: { cookie: b.cookie, 'user-agent': `Leaver/${i}` } }, (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve(res.statusCode ?? 0);
+            });
+          });
+          req.on('error', reject);
+        });
+        expect(status).to.equal(200);
+      }
+      // Closing is asynchronous: poll (bounded) rather than sleep.
+      for (let i = 0; i < 100 && openFiles() > before + 3; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(openFiles()).to.be.at.most(before + 3);
+      expect(await countOf(b.entitlementId)).to.equal(20);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('20 parallel downloads of a purchase with 3 left: exactly 3 get the file', async () => {
