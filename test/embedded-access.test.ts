@@ -18,6 +18,8 @@ describe('embedded PostgreSQL in a folder it cannot enter', () => {
     const home = path.join(root, 'home');
     chmodSync(home, 0o700);
     expect(folderPostgresCannotEnter(path.join(home, 'project', 'data'))).to.equal(home);
+    // A folder the postgres user owns itself (its data folder, mode 700) is no obstacle.
+    expect(folderPostgresCannotEnter(path.join(home, 'project', 'data'), process.getuid?.() ?? 0)).to.equal(undefined);
     chmodSync(home, 0o755);
     expect(folderPostgresCannotEnter(path.join(home, 'project', 'data'))).to.equal(undefined);
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { rootDir } from '../lib/paths.js';
@@ -39,25 +39,36 @@ async function importWithoutSignalHooks() {
  * project (its binaries live in node_modules) and the data folder. Returns the first folder on
  * the way that it cannot enter (no "others" execute bit, e.g. /root with mode 700), if any.
  */
-export function folderPostgresCannotEnter(target: string): string | undefined {
+export function folderPostgresCannotEnter(target: string, postgresUid = uidOf('postgres')): string | undefined {
   const chain: string[] = [];
   for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
     chain.unshift(dir);
     if (path.dirname(dir) === dir) break;
   }
   for (const dir of chain) {
-    let mode: number;
+    let st: { mode: number; uid: number };
     try {
-      mode = statSync(dir).mode;
+      st = statSync(dir);
     } catch {
       return undefined; // not made yet: it will be created with the default, open mode
     }
-    if ((mode & 0o001) === 0) return dir;
+    // Its own folders (the data folder is made and owned by postgres, mode 700) are fine.
+    if ((st.mode & 0o001) === 0 && st.uid !== postgresUid) return dir;
   }
   return undefined;
 }
 
 export class EmbeddedPostgresAccessError extends Error {}
+
+/** A system user's uid from /etc/passwd, or -1 if there is none (yet). */
+function uidOf(name: string): number {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    return line ? Number(line.split(':')[2]) : -1;
+  } catch {
+    return -1;
+  }
+}
 
 export async function startEmbeddedPostgres(opts: {
   dir: string;
