@@ -23,43 +23,50 @@ type Handle = Knex | Knex.Transaction;
 const SCRUBBED = '';
 
 export function createEmailOutboxModel(db: Db) {
-  /**
-   * Claims messages for sending in one short statement: pending ones that are due, and ones
-   * whose sender's claim ran out. SKIP LOCKED plus the status change means two senders never
-   * claim the same message. Returns the claimed rows; no transaction stays open.
-   */
-  async function claim(where: { id?: number; dueBy?: Date; limit: number }, now: Date, leaseMs: number, trx: Handle = db): Promise<OutboxRow[]> {
-    const res = await trx.raw(
-      `UPDATE email_outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1
-       WHERE id IN (
-         SELECT id FROM email_outbox
-         WHERE ((status = 'pending' ${where.dueBy ? 'AND next_attempt_at <= ?' : ''}) OR (status = 'sending' AND claimed_until < ?))
-           ${where.id !== undefined ? 'AND (id = ?)' : ''}
-         ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [new Date(now.getTime() + leaseMs), ...(where.dueBy ? [where.dueBy] : []), now, ...(where.id !== undefined ? [where.id] : []), where.limit],
-    );
-    return res.rows as OutboxRow[];
-  }
-
   return {
-    async insert(row: Pick<OutboxRow, 'to_address' | 'subject' | 'html' | 'text' | 'template'> & { next_attempt_at?: Date }, trx: Handle = db): Promise<number> {
+    async insert(row: Pick<OutboxRow, 'to_address' | 'subject' | 'html' | 'text' | 'template'> & { next_attempt_at?: Date; created_at?: Date }, trx: Handle = db): Promise<number> {
       const [created] = await trx('email_outbox').insert(row).returning('id');
       return (created as { id: number }).id;
     },
-    claimOne: (id: number, now: Date, leaseMs: number) => claim({ id, limit: 1 }, now, leaseMs).then((rows) => rows[0]),
-    claimDue: (now: Date, limit: number, leaseMs: number) => claim({ dueBy: now, limit }, now, leaseMs),
 
-    /** Marks a claimed message sent and drops its body. False if the claim was lost meanwhile. */
-    async markSent(id: number, at: Date, trx: Handle = db): Promise<boolean> {
-      const n = await trx('email_outbox').where({ id, status: 'sending' }).update({ status: 'sent', sent_at: at, claimed_until: null, last_error: null, html: SCRUBBED, text: SCRUBBED });
+    /**
+     * Claims one message for sending in one short statement (no transaction stays open): the
+     * given one, or else one that is due, first those whose sender's claim ran out (it crashed or
+     * hung), then the pending ones longest due. SKIP LOCKED plus the status change means two
+     * senders never hold the same claim. One at a time, so a claim's lease starts when its own
+     * send starts, not when a batch began. The returned `claimed_until` is the claim's token for
+     * markSent/markFailed. Each look-up reads one partial index, however many sent rows there are.
+     */
+    async claim(now: Date, leaseMs: number, id?: number, trx: Handle = db): Promise<OutboxRow | undefined> {
+      const until = new Date(now.getTime() + leaseMs);
+      const take = async (where: string, order: string, bindings: Knex.RawBinding[]) => {
+        const res = await trx.raw(
+          `UPDATE email_outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1
+           WHERE id = (SELECT id FROM email_outbox WHERE ${where} ORDER BY ${order} LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING *`,
+          [until, ...bindings],
+        );
+        return (res.rows as OutboxRow[])[0];
+      };
+      if (id !== undefined) return take("id = ? AND (status = 'pending' OR (status = 'sending' AND claimed_until < ?))", 'id', [id, now]);
+      return (await take("status = 'sending' AND claimed_until < ?", 'claimed_until', [now])) ?? take("status = 'pending' AND next_attempt_at <= ?", 'next_attempt_at', [now]);
+    },
+
+    /**
+     * Marks a claimed message sent and drops its body (it may hold a live link or code). Only
+     * while the claim is still this sender's; false if it ran out and another sender took over.
+     */
+    async markSent(claimed: Pick<OutboxRow, 'id' | 'claimed_until'>, at: Date, trx: Handle = db): Promise<boolean> {
+      const n = await trx('email_outbox')
+        .where({ id: claimed.id, status: 'sending', claimed_until: claimed.claimed_until })
+        .update({ status: 'sent', sent_at: at, claimed_until: null, last_error: null, html: SCRUBBED, text: SCRUBBED });
       return n === 1;
     },
 
-    /** Puts a claimed message back for a later try, or gives up on it. */
-    async markFailed(id: number, changes: { final: boolean; nextAttemptAt: Date; error: string }, trx: Handle = db): Promise<void> {
-      await trx('email_outbox')
-        .where({ id, status: 'sending' })
+    /** Puts a claimed message back for a later try, or gives up on it (same claim rule). */
+    async markFailed(claimed: Pick<OutboxRow, 'id' | 'claimed_until'>, changes: { final: boolean; nextAttemptAt: Date; error: string }, trx: Handle = db): Promise<boolean> {
+      const n = await trx('email_outbox')
+        .where({ id: claimed.id, status: 'sending', claimed_until: claimed.claimed_until })
         .update({
           status: changes.final ? 'failed' : 'pending',
           claimed_until: null,
@@ -68,18 +75,26 @@ export function createEmailOutboxModel(db: Db) {
           // A message given up on will never be sent: its body (and any live link in it) goes too.
           ...(changes.final ? { html: SCRUBBED, text: SCRUBBED } : {}),
         });
+      return n === 1;
     },
 
-    /** Deletes sent and failed messages older than `before`, a batch at a time; returns how many. */
+    /**
+     * Deletes sent mail sent before `before` (through the sent_at index) and given-up mail
+     * queued before it, a batch at a time so no statement locks many rows; returns how many.
+     */
     async pruneBefore(before: Date, batch = 1000, trx: Handle = db): Promise<number> {
       let total = 0;
-      for (;;) {
-        const n = await trx('email_outbox')
-          .whereIn('id', trx('email_outbox').whereIn('status', ['sent', 'failed']).andWhere('created_at', '<', before).select('id').limit(batch))
-          .delete();
-        total += n;
-        if (n < batch) return total;
+      for (const old of [
+        (q: Knex.QueryBuilder) => q.where({ status: 'sent' }).andWhere('sent_at', '<', before),
+        (q: Knex.QueryBuilder) => q.where({ status: 'failed' }).andWhere('created_at', '<', before),
+      ]) {
+        for (;;) {
+          const n = await trx('email_outbox').whereIn('id', old(trx('email_outbox').select('id').limit(batch))).delete();
+          total += n;
+          if (n < batch) break;
+        }
       }
+      return total;
     },
   };
 }

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Knex } from 'knex';
-import nodemailer from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Db } from '../db/knex.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -22,15 +22,26 @@ export interface MailTransport {
   close(): void;
 }
 
+/**
+ * Longest one SMTP send may take, start to end. Each step has its own timeout below, but a server
+ * that answers slowly step by step could stretch a send without limit; past this the connection is
+ * closed. It stays well inside CLAIM_LEASE_MS, so a send never outlives its claim and no second
+ * sender takes over a message that is still being sent.
+ */
+export const SEND_DEADLINE_MS = 60_000;
+
 export function createSmtpTransport(smtpUrl: string): MailTransport {
+  // nodemailer's defaults wait up to 2 min to connect, 30 s for a greeting and 10 min of silence.
   const transporter = nodemailer.createTransport(smtpUrl, {
+    dnsTimeout: 10_000,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 20_000,
   } as never);
   return {
     async send(m) {
-      await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, html: m.html, text: m.text });
+      // `signal` is nodemailer 10's (not in @types/nodemailer yet): aborting closes the connection.
+      await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, html: m.html, text: m.text, signal: AbortSignal.timeout(SEND_DEADLINE_MS) } as SendMailOptions);
     },
     close: () => transporter.close(),
   };
@@ -70,8 +81,8 @@ const MAX_ATTEMPTS = 10;
 /** 1, 2, 4 … minutes, at most 6 hours between tries. */
 const backoffMs = (attempts: number) => Math.min(2 ** (attempts - 1) * 60_000, 6 * 3_600_000);
 /**
- * How long a sender may hold a claimed message before another may take it over: well above the
- * SMTP transport's own timeouts (10 s to connect, 10 s for the greeting, 20 s of silence).
+ * How long a sender may hold a claimed message before another may take it over (the sender died
+ * or hung): twice SEND_DEADLINE_MS, so a live sender always finishes within its claim.
  */
 export const CLAIM_LEASE_MS = 2 * 60_000;
 
@@ -100,16 +111,16 @@ export function createMailService(deps: {
       await transport.send({ from: deps.from, to: row.to_address, subject: row.subject, html: row.html, text: row.text });
     } catch (err) {
       const final = row.attempts >= MAX_ATTEMPTS;
-      await outbox.markFailed(row.id, { final, nextAttemptAt: new Date(clock.now().getTime() + backoffMs(row.attempts)), error: String((err as Error).message ?? err) });
+      await outbox.markFailed(row, { final, nextAttemptAt: new Date(clock.now().getTime() + backoffMs(row.attempts)), error: String((err as Error).message ?? err) });
       logger.warn({ err, outboxId: row.id, attempts: row.attempts, template: row.template }, final ? 'email failed for good' : 'email send failed; will retry');
       return 'retry';
     }
-    if (!(await outbox.markSent(row.id, clock.now()))) logger.warn({ outboxId: row.id }, 'email sent after its claim expired; another sender may send it again');
+    if (!(await outbox.markSent(row, clock.now()))) logger.warn({ outboxId: row.id }, 'email sent after its claim ran out; another sender may have sent it too');
     return 'sent';
   }
 
   async function deliver(id: number): Promise<'sent' | 'retry' | 'skipped'> {
-    const row = await outbox.claimOne(id, clock.now(), CLAIM_LEASE_MS);
+    const row = await outbox.claim(clock.now(), CLAIM_LEASE_MS, id);
     return row ? send(row) : 'skipped';
   }
 
@@ -117,7 +128,9 @@ export function createMailService(deps: {
     /** Renders a template and queues it, inside the caller's transaction when given one. */
     async queue(template: string, to: string, subject: string, data: Record<string, unknown>, trx?: Knex.Transaction): Promise<number> {
       const { html, text } = await renderEmail(template, { ...deps.brand, ...data, subject });
-      return outbox.insert({ to_address: to, subject, html, text, template }, trx ?? db);
+      // Times from the injectable clock, like every check made on them (due, retention).
+      const now = clock.now();
+      return outbox.insert({ to_address: to, subject, html, text, template, created_at: now, next_attempt_at: now }, trx ?? db);
     },
 
     deliver,
@@ -132,7 +145,11 @@ export function createMailService(deps: {
     /** Sends every message that is due; used by the retry job. Returns how many were sent. */
     async deliverDue(limit = 50): Promise<number> {
       let sent = 0;
-      for (const row of await outbox.claimDue(clock.now(), limit, CLAIM_LEASE_MS)) {
+      // Claimed one by one as each send starts: a batch claimed at once would see its last
+      // claims run out while the first sends hang, and another sender would send those too.
+      for (let i = 0; i < limit; i++) {
+        const row = await outbox.claim(clock.now(), CLAIM_LEASE_MS);
+        if (!row) break;
         if ((await send(row)) === 'sent') sent++;
       }
       return sent;

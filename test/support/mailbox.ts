@@ -5,24 +5,41 @@ import { createTestContext, type TestContext } from './context.js';
 
 /**
  * A real SMTP server on localhost that keeps every message it receives, for tests to read.
- * `setDown(true)` makes it refuse connections' mail, as an outage would.
+ * `setDown(true)` makes it refuse connections' mail, as an outage would; `stallFor(ms)` makes it
+ * accept connections and say nothing (no greeting) for that long, as a provider in trouble does.
  */
 export interface Mailbox {
   url: string;
   messages: ParsedMail[];
   setDown(down: boolean): void;
+  /** New connections wait this long from now for the greeting; those already open are unaffected. */
+  stallFor(ms: number): void;
   waitFor(predicate: (m: ParsedMail) => boolean, timeoutMs?: number): Promise<ParsedMail>;
   to(address: string): ParsedMail[];
   close(): Promise<void>;
 }
 
-export async function startMailbox(): Promise<Mailbox> {
+export interface MailboxOptions {
+  /** Runs as a client connects, before the greeting (which waits for it): a hook to act mid-send. */
+  onConnect?: () => Promise<void> | void;
+}
+
+export async function startMailbox(opts: MailboxOptions = {}): Promise<Mailbox> {
   const messages: ParsedMail[] = [];
   let down = false;
+  let stallUntil = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    disableReverseLookup: true,
     logger: false,
+    onConnect(_session, cb) {
+      const stall = new Promise((r) => setTimeout(r, Math.max(0, stallUntil - Date.now())));
+      stall.then(() => opts.onConnect?.()).then(
+        () => cb(),
+        (err: Error) => cb(err),
+      );
+    },
     onMailFrom(_address, _session, cb) {
       if (down) return cb(Object.assign(new Error('Service not available'), { responseCode: 421 }));
       cb();
@@ -37,6 +54,8 @@ export async function startMailbox(): Promise<Mailbox> {
       );
     },
   });
+  // A client that gave up during a stall leaves a socket error behind; that is the point, not a fault.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.server.address() as AddressInfo;
   const recipients = (m: ParsedMail) => (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address?.toLowerCase()));
@@ -45,6 +64,9 @@ export async function startMailbox(): Promise<Mailbox> {
     messages,
     setDown: (d) => {
       down = d;
+    },
+    stallFor: (ms) => {
+      stallUntil = Date.now() + ms;
     },
     to: (address) => messages.filter((m) => recipients(m).includes(address.toLowerCase())),
     async waitFor(predicate, timeoutMs = 5000) {
