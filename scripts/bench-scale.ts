@@ -1,0 +1,85 @@
+/**
+ * The store at scale: N products (default 100,000) and M behaviour events (default 1,000,000)
+ * loaded with SQL into a temp embedded PostgreSQL (default settings), then each request timed
+ * one at a time against the production build in its own process; prints p50/p95 per request,
+ * as a guest and signed in (signed-in pages never come from the shared page cache).
+ *   npm run bench:scale
+ *   BENCH_PRODUCTS=20000 BENCH_EVENTS=100000 BENCH_REQUESTS=100 npm run bench:scale
+ */
+import path from 'node:path';
+import knex from 'knex';
+import { migrateLatest } from '../src/db/migrate.js';
+import { hashPassword } from '../src/lib/passwords.js';
+import { seedDemoCatalog } from '../seeds/demo-catalog.js';
+import { SCALE_TAGS, SCALE_WORDS, loadScaleData } from './bench/scale-data.js';
+import { buildProduction, freePort, percentile, productionEnv, signIn, startBenchDatabase, startServerProcess } from './bench/support.js';
+
+const N = Number(process.env.BENCH_PRODUCTS ?? 100_000);
+const M = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
+const https = { 'X-Forwarded-Proto': 'https' };
+
+const database = await startBenchDatabase();
+const build = buildProduction();
+const db = knex({ client: 'pg', connection: database.url });
+await migrateLatest(db);
+await seedDemoCatalog(db);
+const loaded = await loadScaleData(db, { products: N, events: M });
+const [{ visible }] = (await db('products').where({ is_visible: true }).count({ visible: '*' })) as [{ visible: string }];
+const categories = (await db('categories').orderBy('id').pluck('slug')) as string[];
+const email = 'scale@example.test';
+const password = 'bench passphrase 1';
+await db('users').insert({ email, name: 'Scale', password_hash: await hashPassword(password), email_verified_at: new Date() });
+await db.destroy();
+console.log(`loaded ${N.toLocaleString('en')} products in ${(loaded.productMs / 1000).toFixed(1)} s and ${M.toLocaleString('en')} cart events in ${(loaded.eventMs / 1000).toFixed(1)} s; ${Number(visible).toLocaleString('en')} visible`);
+
+const catalogPages = Math.ceil(Number(visible) / 12);
+const apiPages = Math.ceil(Number(visible) / 24);
+// Each request varies its parameter where it has one, so a cache of the last answer cannot hide the work.
+let seed = 7;
+const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+const visibleSlug = () => {
+  let g = 1 + rand(N);
+  if (g % 20 === 0) g++;
+  return `/products/scale-${g}`;
+};
+const routes: { name: string; path: () => string }[] = [
+  { name: '/', path: () => '/' },
+  { name: '/products', path: () => '/products' },
+  { name: '/products?page=<90% deep>', path: () => `/products?page=${Math.floor(catalogPages * 0.9) + rand(Math.max(1, Math.floor(catalogPages * 0.05)))}` },
+  { name: '/products?category=…&sort=price-asc', path: () => `/products?category=${categories[rand(categories.length)]}&sort=price-asc` },
+  { name: '/products?q=<one word>', path: () => `/products?q=${SCALE_WORDS[rand(SCALE_WORDS.length)]}` },
+  { name: '/products?tag=…', path: () => `/products?tag=${SCALE_TAGS[rand(SCALE_TAGS.length)]}` },
+  { name: '/products/<slug>', path: visibleSlug },
+  { name: '/api/products?sort=rating&page=N', path: () => `/api/products?sort=rating&page=${1 + rand(apiPages)}` },
+];
+
+const store = await startServerProcess(path.join(build, 'src/server.js'), productionEnv(database.url, await freePort()), '/healthz');
+const rows: Record<string, string | number>[] = [];
+try {
+  const user = await signIn(store.url, email, password);
+  const time = async (headers: Record<string, string>, p: string) => {
+    const start = performance.now();
+    const res = await fetch(store.url + p, { headers, redirect: 'manual' });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${p}: ${res.status}`);
+    return performance.now() - start;
+  };
+  for (const route of routes) {
+    const row: Record<string, string | number> = { request: route.name };
+    for (const [who, headers] of [['guest', https], ['signed in', { ...https, Cookie: user.cookie }]] as const) {
+      for (let i = 0; i < 10; i++) await time(headers, route.path());
+      const ms: number[] = [];
+      for (let i = 0; i < REQUESTS; i++) ms.push(await time(headers, route.path()));
+      ms.sort((a, b) => a - b);
+      row[`${who} p50`] = Number(percentile(ms, 50).toFixed(1));
+      row[`${who} p95`] = Number(percentile(ms, 95).toFixed(1));
+    }
+    rows.push(row);
+  }
+} finally {
+  await store.stop();
+  await database.stop();
+}
+console.log(`\n${REQUESTS} requests each, one at a time, production build in its own process, ${N.toLocaleString('en')} products, ${M.toLocaleString('en')} events (ms)`);
+console.table(rows);
