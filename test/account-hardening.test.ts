@@ -80,18 +80,19 @@ describe('account hardening', () => {
     console.log(`      made-up reset tokens answered in a median ${times[9]!.toFixed(1)} ms (no Argon2id hash)`);
   });
 
-  it('turning on 2FA is all or nothing: a failure storing recovery codes leaves the account as it was (item 12)', async () => {
+  it('turning on 2FA is all or nothing: a failure switching it on keeps no recovery codes either (item 12)', async () => {
     const user = await makeUser(t.db);
     const agent = t.agent();
     const token = (await apiLogin(agent, user.email, user.password)).body.csrfToken as string;
-    // A database fault injected for this one user: inserting recovery codes fails.
-    await t.db.raw(`CREATE FUNCTION fail_codes() RETURNS trigger AS $$ BEGIN IF NEW.user_id = ${user.id} THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
-    await t.db.raw('CREATE TRIGGER fail_codes BEFORE INSERT ON recovery_codes FOR EACH ROW EXECUTE FUNCTION fail_codes()');
+    // A database fault injected for this one user at the last step: the codes are stored, then
+    // switching the method on fails. Without one transaction the codes would stay behind.
+    await t.db.raw(`CREATE FUNCTION fail_enable() RETURNS trigger AS $$ BEGIN IF NEW.id = ${user.id} AND NEW.email_otp_enabled_at IS NOT NULL THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+    await t.db.raw('CREATE TRIGGER fail_enable BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION fail_enable()');
     try {
       await agent.post('/api/auth/2fa/email/enable').set('X-CSRF-Token', token).send({ password: user.password }).expect(500);
     } finally {
-      await t.db.raw('DROP TRIGGER fail_codes ON recovery_codes');
-      await t.db.raw('DROP FUNCTION fail_codes()');
+      await t.db.raw('DROP TRIGGER fail_enable ON users');
+      await t.db.raw('DROP FUNCTION fail_enable()');
     }
     expect((await t.db('users').where({ id: user.id }).first()).email_otp_enabled_at).to.equal(null);
     expect(await t.db('recovery_codes').where({ user_id: user.id })).to.have.length(0);

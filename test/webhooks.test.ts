@@ -42,9 +42,15 @@ describe('payments hardening: webhooks, refunds, stuck and mismatched orders', (
 
     it('an authorized payment (auto-capture off) is captured once from its webhook', async () => {
       const { orderId, payment } = await paidAtRazorpay('authorized');
+      const captures = () => w.rzp.emulator.calls.filter((c) => c === `POST /v1/payments/${payment.id}/capture`).length;
       await w.signedWebhook('payment.authorized', { payment })().expect(200);
       expect(w.rzp.emulator.payments.get(payment.id)!.status).to.equal('captured');
       expect((await w.orderRow(orderId)).status).to.equal('paid');
+      expect(captures()).to.equal(1);
+      // Razorpay delivers at least once: the same snapshot again (a new event id) captures nothing.
+      await w.signedWebhook('payment.authorized', { payment })().expect(200);
+      expect(captures()).to.equal(1);
+      expect(await w.t.db('payments').where({ razorpay_payment_id: payment.id })).to.have.length(1);
     });
   });
 

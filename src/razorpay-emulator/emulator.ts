@@ -204,9 +204,15 @@ export function createRazorpayEmulator(opts: EmulatorOptions) {
     order.amount_due = 0;
   }
 
+  /** Every authenticated API call, "POST /v1/payments/pay_…/capture", for tests to count. */
+  const calls: string[] = [];
   const router: Router = express.Router();
   router.use(express.json({ limit: '100kb' }));
   router.use('/v1', auth);
+  router.use('/v1', (req, _res, next) => {
+    calls.push(`${req.method} /v1${req.path}`);
+    next();
+  });
 
   router.post('/v1/orders', (req, res) => {
     const input = validateOrder((req.body ?? {}) as Record<string, unknown>);
@@ -288,7 +294,7 @@ export function createRazorpayEmulator(opts: EmulatorOptions) {
     });
   });
 
-  return { router, orders, payments, refunds, delivered, pay, sendWebhook, findOrder };
+  return { router, orders, payments, refunds, delivered, calls, pay, sendWebhook, findOrder };
 }
 
 export type RazorpayEmulator = ReturnType<typeof createRazorpayEmulator>;
