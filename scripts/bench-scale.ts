@@ -5,12 +5,14 @@
  * as a guest and signed in (signed-in pages never come from the shared page cache).
  *   npm run bench:scale
  *   BENCH_PRODUCTS=20000 BENCH_EVENTS=100000 BENCH_REQUESTS=100 npm run bench:scale
+ *   BENCH_EXPLAIN=1 npm run bench:scale     (then EXPLAIN ANALYZE of each request's statements)
  */
 import path from 'node:path';
 import knex from 'knex';
 import { migrateLatest } from '../src/db/migrate.js';
 import { hashPassword } from '../src/lib/passwords.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
+import { explainCatalog } from './bench/explain-catalog.js';
 import { SCALE_TAGS, SCALE_WORDS, loadScaleData } from './bench/scale-data.js';
 import { buildProduction, freePort, percentile, productionEnv, signIn, startBenchDatabase, startServerProcess } from './bench/support.js';
 
@@ -33,8 +35,7 @@ await db('users').insert({ email, name: 'Scale', password_hash: await hashPasswo
 await db.destroy();
 console.log(`loaded ${N.toLocaleString('en')} products in ${(loaded.productMs / 1000).toFixed(1)} s and ${M.toLocaleString('en')} cart events in ${(loaded.eventMs / 1000).toFixed(1)} s; ${Number(visible).toLocaleString('en')} visible`);
 
-const catalogPages = Math.ceil(Number(visible) / 12);
-const apiPages = Math.ceil(Number(visible) / 24);
+
 // Each request varies its parameter where it has one, so a cache of the last answer cannot hide the work.
 let seed = 7;
 const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -43,6 +44,8 @@ const visibleSlug = () => {
   if (g % 20 === 0) g++;
   return `/products/scale-${g}`;
 };
+let catalogPages = 0;
+let apiPages = 0;
 const routes: { name: string; path: () => string }[] = [
   { name: '/', path: () => '/' },
   { name: '/products', path: () => '/products' },
@@ -57,6 +60,9 @@ const routes: { name: string; path: () => string }[] = [
 const store = await startServerProcess(path.join(build, 'src/server.js'), productionEnv(database.url, await freePort()), '/healthz');
 const rows: Record<string, string | number>[] = [];
 try {
+  // The pages a shopper can reach, as the store reports them (its depth cap included).
+  catalogPages = Number(/page 1 of ([\d,]+)/.exec(await (await fetch(store.url + '/products', { headers: https })).text())![1]!.replace(/,/g, ''));
+  apiPages = ((await (await fetch(store.url + '/api/products?sort=rating', { headers: https })).json()) as { pageCount: number }).pageCount;
   const user = await signIn(store.url, email, password);
   const time = async (headers: Record<string, string>, p: string) => {
     const start = performance.now();
@@ -77,9 +83,10 @@ try {
     }
     rows.push(row);
   }
+  console.log(`\n${REQUESTS} requests each, one at a time, production build in its own process, ${N.toLocaleString('en')} products, ${M.toLocaleString('en')} events (ms)`);
+  console.table(rows);
+  if (process.env.BENCH_EXPLAIN) await explainCatalog(database.url, { slug: visibleSlug().slice('/products/'.length), category: categories[0]!, word: SCALE_WORDS[0]!, tag: SCALE_TAGS[0]! });
 } finally {
   await store.stop();
   await database.stop();
 }
-console.log(`\n${REQUESTS} requests each, one at a time, production build in its own process, ${N.toLocaleString('en')} products, ${M.toLocaleString('en')} events (ms)`);
-console.table(rows);

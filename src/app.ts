@@ -1,4 +1,7 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import compression from 'compression';
+import ejs from 'ejs';
 import express, { type Express, type Request } from 'express';
 import type session from 'express-session';
 import type { Config } from './config.js';
@@ -19,7 +22,7 @@ import type { Db } from './db/knex.js';
 import { createAssetUrl } from './lib/assets.js';
 import type { Logger } from './lib/logger.js';
 import { formatINR } from './lib/money.js';
-import { priceHtml, starsHtml } from './lib/view-helpers.js';
+import { formatCount, priceHtml, starsHtml } from './lib/view-helpers.js';
 import { publicDir, viewsDir } from './lib/paths.js';
 import { createPassport, flashMessages, requireAdmin, sessionLifetime } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
@@ -36,7 +39,7 @@ import { emulatorCheckoutRoutes } from './razorpay-emulator/checkout-page.js';
 import type { RazorpayEmulator } from './razorpay-emulator/emulator.js';
 import { healthRoutes } from './routes/health.js';
 import { productsApiRoutes } from './routes/products.js';
-import { shopRoutes } from './routes/shop.js';
+import { SHARED_CACHE_PATHS, shopRoutes } from './routes/shop.js';
 import { pageRoutes } from './routes/pages.js';
 import { createPagesController } from './controllers/pages.js';
 import type { ContactService } from './services/contact-service.js';
@@ -55,6 +58,8 @@ import type { OrderModel } from './models/orders.js';
 import type { WebhookService } from './services/webhook-service.js';
 import type { CatalogService } from './services/catalog-service.js';
 import type { TwoFactorService } from './services/two-factor-service.js';
+import type { PageCache } from './lib/page-cache.js';
+import { sharedPageCache } from './middleware/page-cache.js';
 
 /** Everything the web app needs, built by deps.ts (or by a test). */
 export interface AppDeps {
@@ -75,6 +80,8 @@ export interface AppDeps {
     gateway: RazorpayGateway;
     contact: ContactService;
   };
+  /** Rendered guest pages (catalog, product, home), served while catalog changes are heard. */
+  pageCache: PageCache;
   /** Throttles shared by every web process (PostgreSQL-backed). */
   limits: RateLimits;
   /** The bundled Razorpay emulator, mounted at /__razorpay when running without keys (never in production). */
@@ -91,12 +98,18 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', viewsDir);
+  // Views include partials by absolute path from views/ ('/partials/head'): EJS resolves those
+  // without a file-existence check, which relative includes cost on every render.
+  app.engine('ejs', (file, data, cb) =>
+    ejs.renderFile(file, data as ejs.Data, { root: viewsDir, views: [viewsDir], cache: app.enabled('view cache') }, cb as never),
+  );
   app.set('query parser', 'simple');
   app.disable('x-powered-by');
   if (config.isProduction) app.enable('view cache');
 
   app.locals.storeName = config.storeName;
   app.locals.formatINR = formatINR;
+  app.locals.formatCount = formatCount;
   app.locals.stars = starsHtml;
   app.locals.price = priceHtml;
   app.locals.asset = createAssetUrl(publicDir);
@@ -104,17 +117,21 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestLogger(logger));
   app.use(securityHeaders({ isProduction: config.isProduction }));
+  // Before compression and the session: a guest's catalog page from memory costs neither.
+  app.use(sharedPageCache(deps.pageCache, { paths: SHARED_CACHE_PATHS }));
   app.use(compression());
-  app.use(
-    express.static(publicDir, {
-      index: false,
-      setHeaders(res) {
-        // Versioned URLs (?v=hash from asset()) never change; others may, so keep them briefly.
-        const versioned = typeof res.req.query.v === 'string';
-        res.setHeader('Cache-Control', versioned ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
-      },
-    }),
-  );
+  // Each folder of public/ under its own prefix, so only asset URLs cost a file-system lookup.
+  const staticOptions = {
+    index: false,
+    setHeaders(res: express.Response) {
+      // Versioned URLs (?v=hash from asset()) never change; others may, so keep them briefly.
+      const versioned = typeof res.req.query.v === 'string';
+      res.setHeader('Cache-Control', versioned ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
+    },
+  };
+  for (const folder of readdirSync(publicDir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    app.use(`/${folder.name}`, express.static(path.join(publicDir, folder.name), staticOptions));
+  }
   app.use(healthRoutes(createHealthController({ db: deps.db })));
 
   const payments = createPaymentsController({ checkout: deps.services.checkout, webhooks: deps.services.webhooks });
@@ -144,7 +161,10 @@ export function createApp(deps: AppDeps): Express {
     res.locals.currentPath = req.path;
     res.locals.searchQuery = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
     // The header's cart count for signed-in users (guests' count comes from their browser).
-    res.locals.cartCount = req.user && req.method === 'GET' && !req.path.startsWith('/api/') ? await deps.services.cart.count(req.user.id) : 0;
+    // It comes with the user row from the session (findSessionUser); a user set during this
+    // request (a sign-in) has none yet.
+    const pageView = req.user && req.method === 'GET' && !req.path.startsWith('/api/');
+    res.locals.cartCount = pageView ? ((req.user as { cart_count?: number }).cart_count ?? (await deps.services.cart.count(req.user!.id))) : 0;
     next();
   });
 

@@ -32,6 +32,7 @@ const envSchema = z.object({
       .optional(),
   ),
   DATABASE_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
+  PAGE_CACHE_MB: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1024).default(32)),
   DATABASE_SSL: z.preprocess(emptyToUndefined, booleanish.optional()),
   EMBEDDED_PG_DIR: z.preprocess(emptyToUndefined, z.string().default('data/postgres')),
   EMBEDDED_PG_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1024).max(65535).default(54329)),
@@ -84,6 +85,8 @@ export type Config = Readonly<{
   /** Absent outside production: the server then starts an embedded PostgreSQL. */
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Memory for the shared cache of rendered guest pages, per web process. */
+  pageCacheMb: number;
   databaseSsl: boolean;
   embeddedPg: Readonly<{ dir: string; port: number }>;
   sessionSecret: string;
@@ -173,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    pageCacheMb: e.PAGE_CACHE_MB,
     databaseSsl: e.DATABASE_SSL ?? false,
     embeddedPg: Object.freeze({ dir: path.resolve(rootDir, e.EMBEDDED_PG_DIR), port: e.EMBEDDED_PG_PORT }),
     sessionSecret: e.SESSION_SECRET ?? DEV_SESSION_SECRET,

@@ -3,6 +3,8 @@ import type pg from 'pg';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
 import { createDb, createPgPool, type Db } from './db/knex.js';
+import { createNotificationListener, type NotificationListener } from './db/listener.js';
+import { createPageCache } from './lib/page-cache.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { createSessionStore } from './middleware/session.js';
@@ -50,6 +52,12 @@ export interface Deps extends AppDeps {
   storage: FileStorage;
   mail: MailService;
   sessionStore: session.Store;
+  /**
+   * Hears `catalog_changed` from every process; a web process starts it (server.ts). While it
+   * is connected the shared page cache serves, and each change clears that cache and the
+   * catalog's navigation cache.
+   */
+  catalogChanges: NotificationListener;
   close(): Promise<void>;
 }
 
@@ -151,6 +159,23 @@ export function createDeps(
   const refunds = createRefundService({ db, refunds: models.refunds, payments: models.payments, orders: models.orders, entitlements: models.entitlements, alerts, clock });
   const webhooks = createWebhookService({ gateway, payments: models.payments, checkout, refunds, alerts, logger: opts.logger });
   const payments = { gateway, checkout, downloads, webhooks, refunds, alerts };
+
+  const pageCache = createPageCache({ maxBytes: config.pageCacheMb * 1024 * 1024 });
+  const catalogChanges = createNotificationListener({ url: opts.databaseUrl, ssl: config.databaseSsl, channels: ['catalog_changed'] });
+  const catalogChanged = () => {
+    pageCache.clear();
+    services.catalog.clearCaches();
+  };
+  catalogChanges.on('notification', catalogChanged);
+  // Changes made while it was away were not heard: start from nothing.
+  catalogChanges.on('connected', () => {
+    catalogChanged();
+    pageCache.enable();
+  });
+  catalogChanges.on('disconnected', (err?: Error) => {
+    pageCache.disable();
+    opts.logger.warn({ err }, 'catalog change notices interrupted; shared page cache off until they resume');
+  });
   const contact = createContactService({ db, messages: models.contactMessages, mail, limiter: limits.contactIp, supportEmail: config.supportEmail, storeName: config.storeName });
 
   return {
@@ -166,8 +191,11 @@ export function createDeps(
     razorpayEmulator,
     limits,
     sessionStore: createSessionStore(pool, { now: () => clock.now().getTime() }),
+    pageCache,
+    catalogChanges,
     async close() {
       transport.close();
+      await catalogChanges.close();
       await Promise.allSettled([db.destroy(), pool.end()]);
     },
   };

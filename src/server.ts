@@ -1,7 +1,7 @@
 import { createApp } from './app.js';
 import { boot } from './boot.js';
 import { migrateLatest } from './db/migrate.js';
-import { createScheduler, jobContextOf, type Scheduler } from './scheduler.js';
+import type { Scheduler } from './scheduler.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
 import { attachDemoFiles } from '../seeds/demo-files.js';
 import { describeDevAdmin, ensureDevAdmin } from '../seeds/dev-admin.js';
@@ -28,10 +28,14 @@ if (!config.isProduction) {
 
 let scheduler: Scheduler | undefined;
 if (config.runWorkerInWeb) {
+  // Loaded only here: a production web process (jobs in their own worker) never holds Agenda.
+  const { createScheduler, jobContextOf } = await import('./scheduler.js');
   scheduler = createScheduler(jobContextOf(deps));
   await scheduler.start();
 }
 
+// This process serves guest pages from memory while it hears every catalog change.
+deps.catalogChanges.start();
 const app = createApp(deps);
 const server = app.listen(config.port, config.host);
 await new Promise<void>((resolve, reject) => {

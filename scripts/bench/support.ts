@@ -74,14 +74,16 @@ export function productionEnv(databaseUrl: string, port: number, extra: Record<s
 export interface ServerProcess {
   url: string;
   pid: number;
+  /** What the process printed so far (its logs). */
+  output(): string;
   /** Resident memory of the server process now, in MB (from /proc). */
   rssMb(): number;
   stop(): Promise<void>;
 }
 
 /** Starts `node <script>` on env.PORT and waits until `readyPath` answers 200. */
-export async function startServerProcess(script: string, env: NodeJS.ProcessEnv, readyPath: string): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [script], { cwd: rootDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServerProcess(script: string, env: NodeJS.ProcessEnv, readyPath: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script], { cwd: rootDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -97,6 +99,7 @@ export async function startServerProcess(script: string, env: NodeJS.ProcessEnv,
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
+    output: () => out,
     rssMb() {
       const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
       return Math.round(kb / 1024);

@@ -29,3 +29,9 @@ export function priceHtml(price: { salePrice: number; unitPrice: number; discoun
   }
   return `${html}</span>`;
 }
+
+const countFormat = new Intl.NumberFormat('en-IN');
+/** "1,00,036": counts grouped the Indian way, as the prices are. */
+export function formatCount(n: number): string {
+  return countFormat.format(n);
+}

@@ -17,7 +17,7 @@ export function createPassport(deps: { users: UserModel; auth: AuthService }) {
   const passport = new passportPkg.Passport();
   passport.serializeUser<number>((user, done) => done(null, (user as UserRow).id));
   passport.deserializeUser<number>((id, done) => {
-    deps.users.findById(id).then((u) => done(null, u ?? false), done);
+    deps.users.findSessionUser(id).then((u) => done(null, u ?? false), done);
   });
   // The password step; throws our typed errors (401 / 403 / 429) through `done`.
   passport.use(

@@ -42,10 +42,13 @@ function throttleTouches(store: session.Store, everyMs: number, now: () => numbe
   return store;
 }
 
+/** The session cookie's name; its presence is how the shared page cache tells a guest apart. */
+export const SESSION_COOKIE = 'sid';
+
 export function sessionMiddleware(store: session.Store, opts: Omit<SessionOptions, 'pool'>): RequestHandler {
   return session({
     store,
-    name: 'sid',
+    name: SESSION_COOKIE,
     secret: opts.secret,
     resave: false,
     // No row for visitors who only browse: a session is made when something is stored in it.

@@ -28,15 +28,14 @@ export function createCategoryModel(db: Db) {
       return (await trx('categories').select(COLUMNS).where({ slug }).first()) as CategoryRow | undefined;
     },
 
-    /** Every category in display order, each with how many visible products it holds. */
+    /**
+     * Every category in display order, each with how many visible products it holds (a number
+     * the catalog_counts triggers keep, not a count over products).
+     */
     async listWithCounts(trx: Knex | Knex.Transaction = db): Promise<CategoryWithCount[]> {
-      const rows = await trx('categories as c')
-        .leftJoin('products as p', (j) => j.on('p.category_id', 'c.id').andOn('p.is_visible', trx.raw('true')))
-        .select(COLUMNS.map((c) => `c.${c}`))
-        .count('p.id as product_count')
-        .groupBy('c.id')
-        .orderBy([{ column: 'c.position' }, { column: 'c.name' }]);
-      return rows.map((r) => ({ ...(r as unknown as CategoryRow), product_count: Number(r.product_count) }));
+      return (await trx('categories')
+        .select([...COLUMNS, 'visible_product_count as product_count'])
+        .orderBy([{ column: 'position' }, { column: 'name' }])) as CategoryWithCount[];
     },
 
     async insert(row: NewCategory, trx: Knex | Knex.Transaction = db): Promise<CategoryRow> {

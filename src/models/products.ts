@@ -4,13 +4,12 @@ import type { Db } from '../db/knex.js';
 export type LicenseType = 'personal' | 'commercial' | 'extended';
 export const LICENSE_TYPES: readonly LicenseType[] = ['personal', 'commercial', 'extended'];
 
-/** A product as shoppers see it: joined with its category's slug and name. */
-export interface ProductView {
+/** What a product card shows (a listing row): everything but the long description. */
+export interface ProductCardRow {
   id: number;
   slug: string;
   title: string;
   summary: string;
-  description: string;
   image_url: string | null;
   price_paise: number;
   discount_percent: number;
@@ -20,9 +19,14 @@ export interface ProductView {
   license_type: LicenseType;
   is_featured: boolean;
   category_id: number;
+  created_at: Date;
+}
+
+/** A product as its own page shows it: the card plus the description and its category's names. */
+export interface ProductView extends ProductCardRow {
+  description: string;
   category_slug: string;
   category_name: string;
-  created_at: Date;
   updated_at: Date;
 }
 
@@ -57,112 +61,122 @@ export interface CartProductRow {
 
 export type ProductSort = 'relevance' | 'newest' | 'price-asc' | 'price-desc' | 'rating';
 
-export interface ProductListQuery {
+/** Which visible products a listing holds. */
+export interface ProductFilter {
   /** A to_tsquery expression made of sanitized words only (see lib/search.ts). */
   tsQuery?: string;
   categoryId?: number;
   tag?: string;
   featuredOnly?: boolean;
+}
+
+export interface ProductListQuery extends ProductFilter {
   sort: ProductSort;
   limit: number;
   offset: number;
 }
 
-const LISTING_COLUMNS = [
-  'p.id',
-  'p.slug',
-  'p.title',
-  'p.summary',
-  'p.description',
-  'p.image_url',
-  'p.price_paise',
-  'p.discount_percent',
-  'p.rating',
-  'p.rating_count',
-  'p.tags',
-  'p.license_type',
-  'p.is_featured',
-  'p.category_id',
-  'c.slug as category_slug',
-  'c.name as category_name',
-  'p.created_at',
-  'p.updated_at',
-];
+const CARD_COLUMNS = ['id', 'slug', 'title', 'summary', 'image_url', 'price_paise', 'discount_percent', 'rating', 'rating_count', 'tags', 'license_type', 'is_featured', 'category_id', 'created_at'];
+const PAGE_COLUMNS = [...CARD_COLUMNS.map((c) => `p.${c}`), 'p.description', 'p.updated_at', 'c.slug as category_slug', 'c.name as category_name'];
 
-// The price a shopper pays, so "price" sorts match what the cards show.
-const SALE_PRICE_SQL = '(p.price_paise * (100 - p.discount_percent))';
+/**
+ * Each sort as the keys its index holds (migrations/…_catalog_at_scale.ts), ending in the id
+ * tie-break so pages never overlap. `k` names the keys the page query carries outwards.
+ */
+function sortKeys(sort: ProductSort, tsQuery: string | undefined): { sql: string; dir: 'ASC' | 'DESC'; bindings?: string[] }[] {
+  switch (sort) {
+    case 'relevance':
+      return [
+        ...(tsQuery !== undefined ? [{ sql: "ts_rank(search_vector, to_tsquery('english', ?))", dir: 'DESC' as const, bindings: [tsQuery] }] : []),
+        { sql: 'created_at', dir: 'DESC' },
+        { sql: 'id', dir: 'DESC' },
+      ];
+    case 'newest':
+      return [{ sql: 'created_at', dir: 'DESC' }, { sql: 'id', dir: 'DESC' }];
+    case 'price-asc':
+      return [{ sql: 'sale_price_paise', dir: 'ASC' }, { sql: 'id', dir: 'ASC' }];
+    case 'price-desc':
+      return [{ sql: 'sale_price_paise', dir: 'DESC' }, { sql: 'id', dir: 'DESC' }];
+    case 'rating':
+      return [{ sql: 'rating', dir: 'DESC' }, { sql: 'rating_count', dir: 'DESC' }, { sql: 'id', dir: 'DESC' }];
+  }
+}
 
 export function createProductModel(db: Db) {
-  function visible(trx: Knex | Knex.Transaction) {
-    return trx('products as p').join('categories as c', 'c.id', 'p.category_id').where('p.is_visible', true);
+  /** Visible products matching a filter, on the bare table so each sort's index applies. */
+  function matching(trx: Knex | Knex.Transaction, f: ProductFilter) {
+    const q = trx('products').where('is_visible', true);
+    if (f.categoryId !== undefined) q.where('category_id', f.categoryId);
+    if (f.tag !== undefined) q.whereRaw('tags @> ARRAY[?]::text[]', [f.tag]);
+    if (f.featuredOnly) q.where('is_featured', true);
+    if (f.tsQuery !== undefined) q.whereRaw("search_vector @@ to_tsquery('english', ?)", [f.tsQuery]);
+    return q;
   }
 
   return {
     /**
-     * One page of visible products and the total number matching. The total rides along as a
-     * window count so a page costs one query; only a page past the end needs a second one.
+     * One page of product cards. The page is chosen on ids alone (an index-only walk of the
+     * sort's index, however deep the offset), then only those rows are read: a deferred join.
+     * No total rides along; countVisible gives one, capped.
      */
-    async listVisible(q: ProductListQuery, trx: Knex | Knex.Transaction = db): Promise<{ rows: ProductView[]; total: number }> {
-      const base = visible(trx);
-      if (q.categoryId !== undefined) base.where('p.category_id', q.categoryId);
-      if (q.tag !== undefined) base.whereRaw('p.tags @> ARRAY[?]::text[]', [q.tag]);
-      if (q.featuredOnly) base.where('p.is_featured', true);
-      if (q.tsQuery !== undefined) base.whereRaw("p.search_vector @@ to_tsquery('english', ?)", [q.tsQuery]);
+    async listVisible(q: ProductListQuery, trx: Knex | Knex.Transaction = db): Promise<ProductCardRow[]> {
+      const keys = sortKeys(q.sort, q.tsQuery);
+      const page = matching(trx, q).select('id');
+      keys.forEach((k, i) => {
+        if (k.sql !== 'id') page.select(trx.raw(`${k.sql} AS k${i}`, k.bindings ?? []));
+        page.orderByRaw(`${k.sql} ${k.dir}`, k.bindings ?? []);
+      });
+      page.limit(q.limit).offset(q.offset);
+      const outer = keys.map((k, i) => `${k.sql === 'id' ? 'page.id' : `page.k${i}`} ${k.dir}`).join(', ');
+      return (await trx
+        .select(CARD_COLUMNS.map((c) => `p.${c}`))
+        .from(page.as('page'))
+        .join('products as p', 'p.id', 'page.id')
+        .orderByRaw(outer)) as ProductCardRow[];
+    },
 
-      const query = base.clone().select(LISTING_COLUMNS).select(trx.raw('count(*) OVER () AS total_count'));
-      switch (q.sort) {
-        case 'relevance':
-          if (q.tsQuery !== undefined) {
-            query.orderByRaw("ts_rank(p.search_vector, to_tsquery('english', ?)) DESC", [q.tsQuery]);
-          }
-          query.orderBy('p.created_at', 'desc');
-          break;
-        case 'newest':
-          query.orderBy('p.created_at', 'desc');
-          break;
-        case 'price-asc':
-          query.orderByRaw(`${SALE_PRICE_SQL} ASC`);
-          break;
-        case 'price-desc':
-          query.orderByRaw(`${SALE_PRICE_SQL} DESC`);
-          break;
-        case 'rating':
-          query.orderBy([
-            { column: 'p.rating', order: 'desc' },
-            { column: 'p.rating_count', order: 'desc' },
-          ]);
-          break;
-      }
-      query.orderBy('p.id', 'desc').limit(q.limit).offset(q.offset);
+    /**
+     * A narrowed listing (a search, a tag) in one statement: every match is read once, for the
+     * exact total and the ids of the first `limit` in sort order. A relevance sort must rank
+     * every match anyway, so the count costs nothing more; the caller keeps the ids for the
+     * following pages.
+     */
+    async matchIds(f: ProductFilter, sort: ProductSort, limit: number, trx: Knex | Knex.Transaction = db): Promise<{ ids: number[]; total: number }> {
+      const keys = sortKeys(sort, f.tsQuery);
+      const matches = matching(trx, f).select('id');
+      keys.forEach((k, i) => {
+        if (k.sql !== 'id') matches.select(trx.raw(`${k.sql} AS k${i}`, k.bindings ?? []));
+      });
+      const order = keys.map((k, i) => `${k.sql === 'id' ? 'id' : `k${i}`} ${k.dir}`).join(', ');
+      const res = await trx.raw(`WITH m AS MATERIALIZED (?) SELECT (SELECT count(*) FROM m)::int AS total, ARRAY(SELECT id FROM m ORDER BY ${order} LIMIT ?) AS ids`, [matches, limit]);
+      return (res.rows as { ids: number[]; total: number }[])[0]!;
+    },
 
-      const rows = (await query) as (ProductView & { total_count: number })[];
-      let total = rows[0]?.total_count ?? 0;
-      if (rows.length === 0 && q.offset > 0) {
-        const counted = (await base.clone().count<{ count: number }[]>('* as count')) as { count: number }[];
-        total = Number(counted[0]?.count ?? 0);
-      }
-      return { rows: rows.map(({ total_count: _ignored, ...row }) => row), total };
+    /** How many visible products carry a tag (in one category or all): a kept number, not a count. */
+    async countTagged(tag: string, categoryId: number | undefined, trx: Knex | Knex.Transaction = db): Promise<number> {
+      const q = trx('category_tag_counts').where({ tag }).sum<{ n: number | null }[]>('visible_count as n');
+      if (categoryId !== undefined) q.where('category_id', categoryId);
+      return Number((await q)[0]?.n ?? 0);
+    },
+
+    /** Cards of visible products by id, in the order given (ids no longer visible are left out). */
+    async findCards(ids: number[], trx: Knex | Knex.Transaction = db): Promise<ProductCardRow[]> {
+      if (ids.length === 0) return [];
+      const rows = (await trx('products').select(CARD_COLUMNS).where('is_visible', true).whereIn('id', ids)) as ProductCardRow[];
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.flatMap((id) => byId.get(id) ?? []);
     },
 
     async findVisibleBySlug(slug: string, trx: Knex | Knex.Transaction = db): Promise<ProductView | undefined> {
-      return (await visible(trx).select(LISTING_COLUMNS).where('p.slug', slug).first()) as ProductView | undefined;
+      return (await trx('products as p').join('categories as c', 'c.id', 'p.category_id').where({ 'p.is_visible': true, 'p.slug': slug }).select(PAGE_COLUMNS).first()) as ProductView | undefined;
     },
 
     /** The most used tags among visible products (optionally in one category), for filter chips. */
     async topTags(opts: { categoryId?: number; limit: number }, trx: Knex | Knex.Transaction = db) {
-      const q = trx('products as p')
-        .crossJoin(trx.raw('unnest(p.tags) AS tag'))
-        .where('p.is_visible', true)
-        .select('tag')
-        .count<{ tag: string; count: number }[]>('* as count')
-        .groupBy('tag')
-        .orderBy([
-          { column: 'count', order: 'desc' },
-          { column: 'tag', order: 'asc' },
-        ])
-        .limit(opts.limit);
-      if (opts.categoryId !== undefined) q.where('p.category_id', opts.categoryId);
-      return (await q).map((r) => ({ tag: r.tag, count: Number(r.count) }));
+      const q = trx('category_tag_counts').select('tag').groupBy('tag').sum<{ tag: string; count: number }[]>('visible_count as count');
+      if (opts.categoryId !== undefined) q.where('category_id', opts.categoryId);
+      const rows = await q.orderBy([{ column: 'count', order: 'desc' }, { column: 'tag', order: 'asc' }]).limit(opts.limit);
+      return rows.map((r) => ({ tag: r.tag, count: Number(r.count) }));
     },
 
     /** Products by id with what a cart needs, hidden ones included (the caller decides). */

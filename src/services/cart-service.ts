@@ -94,8 +94,16 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
   }
 
   async function getCart(userId: number): Promise<CartView & { removed: Dropped[] }> {
-    const lines = await carts.lines(userId);
-    const { kept, dropped } = await resolve(lines.map((l) => ({ productId: l.product_id, quantity: l.quantity })), userId);
+    const kept: { product: CartProductRow; quantity: number }[] = [];
+    const dropped: Dropped[] = [];
+    for (const l of await carts.linesWithProducts(userId)) {
+      if (!l.is_visible) dropped.push({ productId: l.product_id, title: l.title ?? undefined, reason: 'unavailable' });
+      else if (l.owned) dropped.push({ productId: l.product_id, title: l.title!, reason: 'owned' });
+      else {
+        const product: CartProductRow = { id: l.product_id, slug: l.slug!, title: l.title!, image_url: l.image_url, price_paise: l.price_paise!, discount_percent: l.discount_percent!, license_type: l.license_type as CartProductRow['license_type'], is_visible: true };
+        kept.push({ product, quantity: l.quantity });
+      }
+    }
     // A product hidden (or bought) since it was added leaves the cart, with a notice once.
     if (dropped.length) await carts.removeLines(userId, dropped.map((d) => d.productId));
     return { ...view(kept), removed: dropped };
@@ -126,10 +134,9 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
 
     /** Adds a product (or sets its licence count). 404 unknown or hidden, 409 already owned. */
     async add(userId: number, productId: number, quantity = 1) {
-      const [[product], owned] = await Promise.all([products.findForCart([productId]), orders.ownedProductIds(userId, [productId])]);
-      if (!product || !product.is_visible) throw new NotFoundError('That product is not available.');
-      if (owned.has(productId)) throw new ConflictError('You already own this product. Find it in your downloads.', 'ALREADY_OWNED');
-      await carts.setLine(userId, productId, quantity, clock.now());
+      const outcome = await carts.setLineIfAllowed(userId, productId, quantity, clock.now());
+      if (outcome === 'unavailable') throw new NotFoundError('That product is not available.');
+      if (outcome === 'owned') throw new ConflictError('You already own this product. Find it in your downloads.', 'ALREADY_OWNED');
       return getCart(userId);
     },
 

@@ -71,8 +71,8 @@ export function createFolderTransport(dir: string, logger: Logger): MailTranspor
 export async function renderEmail(name: string, data: Record<string, unknown>): Promise<{ html: string; text: string }> {
   const dir = path.join(viewsDir, 'emails');
   const [html, text] = await Promise.all([
-    ejs.renderFile(path.join(dir, `${name}.html.ejs`), data, { cache: true }),
-    ejs.renderFile(path.join(dir, `${name}.text.ejs`), data, { cache: true, escape: (s: unknown) => String(s ?? '') }),
+    ejs.renderFile(path.join(dir, `${name}.html.ejs`), data, { cache: true, root: viewsDir }),
+    ejs.renderFile(path.join(dir, `${name}.text.ejs`), data, { cache: true, root: viewsDir, escape: (s: unknown) => String(s ?? '') }),
   ]);
   return { html, text };
 }

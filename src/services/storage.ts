@@ -1,8 +1,6 @@
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 /**
  * Private file storage for the products' downloadable files. Keys are made by the server
@@ -29,14 +27,14 @@ export function attachmentDisposition(fileName: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
-const SAFE_KEY = /^[a-z0-9][a-z0-9/_.-]{0,300}$/;
+export const SAFE_KEY = /^[a-z0-9][a-z0-9/_.-]{0,300}$/;
 
 /**
  * Resolves with the stream once it has bytes buffered (or has ended); rejects, and closes it, if
  * it fails before that. Opening is not enough: a directory opens and only its first read fails,
  * and S3 may answer the headers and then break the body.
  */
-function firstBytes(stream: Readable): Promise<Readable> {
+export function firstBytes(stream: Readable): Promise<Readable> {
   return new Promise((resolve, reject) => {
     const done = () => {
       stream.off('readable', onReadable);
@@ -95,39 +93,18 @@ export interface S3StorageOptions {
   forcePathStyle?: boolean;
 }
 
-/** Private objects in an S3 bucket (no public ACLs: files leave only through the download route). */
+/**
+ * Private objects in an S3 bucket (no public ACLs: files leave only through the download route).
+ * The AWS SDK (about 20 MB of memory) loads on first use, so a store on local disk never pays for it.
+ */
 export function createS3Storage(opts: S3StorageOptions): FileStorage {
-  const client = new S3Client({
-    region: opts.region,
-    endpoint: opts.endpoint,
-    forcePathStyle: opts.forcePathStyle ?? Boolean(opts.endpoint),
-    credentials: opts.accessKeyId && opts.secretAccessKey ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } : undefined,
-  });
-  const check = (key: string) => {
-    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`unsafe storage key: ${key}`);
-    return key;
-  };
+  let loaded: Promise<FileStorage> | undefined;
+  const s3 = () => (loaded ??= import('./storage-s3.js').then((m) => m.createS3StorageNow(opts)));
   return {
     kind: 's3',
-    async put(key, body, contentType) {
-      await client.send(new PutObjectCommand({ Bucket: opts.bucket, Key: check(key), Body: body, ContentType: contentType }));
-    },
-    async size(key) {
-      try {
-        const head = await client.send(new HeadObjectCommand({ Bucket: opts.bucket, Key: check(key) }));
-        return head.ContentLength;
-      } catch (err) {
-        if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
-        throw err;
-      }
-    },
-    async read(key, range) {
-      const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
-      return firstBytes(res.Body as Readable);
-    },
-    async presign(key, p) {
-      const command = new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), ResponseContentDisposition: attachmentDisposition(p.fileName), ResponseContentType: 'application/octet-stream' });
-      return getSignedUrl(client, command, { expiresIn: p.expiresInSeconds });
-    },
+    put: async (key, body, contentType) => (await s3()).put(key, body, contentType),
+    size: async (key) => (await s3()).size(key),
+    read: async (key, range) => (await s3()).read(key, range),
+    presign: async (key, p) => (await s3()).presign!(key, p),
   };
 }

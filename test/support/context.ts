@@ -11,6 +11,8 @@ import { createLogger } from '../../src/lib/logger.js';
 import { createTestDatabase, dropTestDatabase } from './database.js';
 
 export interface TestContext {
+  /** The test database, for a second "web process" on the same data. */
+  url: string;
   config: Config;
   deps: Deps;
   app: Express;
@@ -35,6 +37,7 @@ export async function createTestContext(env: NodeJS.ProcessEnv = {}): Promise<Te
   const deps = createDeps(config, { databaseUrl: url, logger: createLogger({ level: config.logLevel }), clock });
   const app = createApp(deps);
   return {
+    url,
     config,
     deps,
     app,
