@@ -13,7 +13,7 @@ import { migrateLatest } from '../src/db/migrate.js';
 import { hashPassword } from '../src/lib/passwords.js';
 import { rootDir } from '../src/lib/paths.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
-import { buildProduction, freePort, productionEnv, signIn, startBenchDatabase, startServerProcess, type ServerProcess } from './bench/support.js';
+import { buildProduction, freePort, procfileWebNodeArgs, productionEnv, signIn, startBenchDatabase, startServerProcess, type ServerProcess } from './bench/support.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -49,7 +49,7 @@ await db('users').insert({ email, name: 'Bench', password_hash: await hashPasswo
 const product = (await db('products').where({ slug: 'mukta-display' }).first()) as { id: number };
 await db.destroy();
 
-const hello = await startServerProcess(path.join(rootDir, 'scripts/bench/hello.mjs'), { PATH: process.env.PATH, PORT: String(await freePort()) }, '/');
+const hello = await startServerProcess(path.join(rootDir, 'scripts/bench/hello.mjs'), { PATH: process.env.PATH, PORT: String(await freePort()) }, '/', []);
 const store = await startServerProcess(path.join(build, 'src/server.js'), productionEnv(database.url, await freePort()), '/healthz');
 const rows: Row[] = [];
 try {
@@ -75,5 +75,5 @@ try {
   await Promise.all([hello.stop(), store.stop()]);
   await database.stop();
 }
-console.log(`\nautocannon -c ${connections} -d ${seconds} from its own process; both servers are production builds in their own processes; ${os.cpus().length} cores`);
+console.log(`\nautocannon -c ${connections} -d ${seconds} from its own process; both servers in their own processes, the store as the Procfile starts it (node ${procfileWebNodeArgs().join(' ')}); ${os.cpus().length} cores`);
 console.table(rows);

@@ -47,6 +47,18 @@ export function buildProduction(): string {
   return out;
 }
 
+/**
+ * The node flags the Procfile's web line gives the server (its heap size), so the bench runs
+ * the server as a deploy does.
+ */
+export function procfileWebNodeArgs(): string[] {
+  const web = /^web:\s*node\s+(.*)$/m.exec(readFileSync(path.join(rootDir, 'Procfile'), 'utf8'))?.[1] ?? '';
+  return web
+    .split(/\s+/)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => a.replace(/\$\{(\w+):-([^}]*)\}/g, (_m, name: string, fallback: string) => process.env[name] ?? fallback));
+}
+
 /** The environment a production deploy has, pointed at the bench database. */
 export function productionEnv(databaseUrl: string, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
@@ -82,7 +94,7 @@ export interface ServerProcess {
 }
 
 /** Starts `node <script>` on env.PORT and waits until `readyPath` answers 200. */
-export async function startServerProcess(script: string, env: NodeJS.ProcessEnv, readyPath: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(script: string, env: NodeJS.ProcessEnv, readyPath: string, nodeArgs: string[] = procfileWebNodeArgs()): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script], { cwd: rootDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -71,12 +71,15 @@ describe('e2e: every page fits phones and tablets', function () {
 
   it('signed out: catalog, product, cart (empty and full), sign-in pages, errors', async () => {
     const product = (await t.db('products').where({ is_visible: true }).orderBy('id').first('id', 'slug')) as { id: number; slug: string };
-    const category = (await t.db('categories').orderBy('id').first('slug')) as { slug: string };
+    const category = (await t.db('categories').orderBy('id').first('id', 'slug')) as { id: number; slug: string };
+    // A listing long enough for the full page bar: first, nearby and last pages with gaps.
+    await t.db.raw("INSERT INTO products (slug, title, category_id, price_paise, tags, created_at) SELECT 'long-list-' || g, 'Long List Sketchbook ' || g, ?, 29900, ARRAY['long-list'], now() - interval '400 days' - g * interval '1 hour' FROM generate_series(1, 150) g", [category.id]);
     const context = await browser.newContext();
     const failures = await check(context, [
       ['home', '/'],
       ['catalog', '/products'],
       ['catalog-page-2', '/products?page=2'],
+      ['catalog-deep-page', '/products?tag=long-list&page=7'],
       ['search', '/products?q=lightroom'],
       ['search-empty', '/products?q=zzzzzz'],
       ['category', `/products?category=${category.slug}&sort=price-asc`],
