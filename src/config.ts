@@ -32,6 +32,7 @@ const envSchema = z.object({
       .optional(),
   ),
   DATABASE_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100).default(10)),
+  PRODUCT_FILE_MAX_MB: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(51_200).default(2048)),
   PAGE_CACHE_MB: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1024).default(32)),
   DATABASE_SSL: z.preprocess(emptyToUndefined, booleanish.optional()),
   EMBEDDED_PG_DIR: z.preprocess(emptyToUndefined, z.string().default('data/postgres')),
@@ -85,6 +86,8 @@ export type Config = Readonly<{
   /** Absent outside production: the server then starts an embedded PostgreSQL. */
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Largest downloadable product file an admin may upload. */
+  productFileMaxBytes: number;
   /** Memory for the shared cache of rendered guest pages, per web process. */
   pageCacheMb: number;
   databaseSsl: boolean;
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     pageCacheMb: e.PAGE_CACHE_MB,
+    productFileMaxBytes: e.PRODUCT_FILE_MAX_MB * 1024 * 1024,
     databaseSsl: e.DATABASE_SSL ?? false,
     embeddedPg: Object.freeze({ dir: path.resolve(rootDir, e.EMBEDDED_PG_DIR), port: e.EMBEDDED_PG_PORT }),
     sessionSecret: e.SESSION_SECRET ?? DEV_SESSION_SECRET,

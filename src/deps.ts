@@ -1,9 +1,9 @@
 import type session from 'express-session';
-import type pg from 'pg';
-import type { AppDeps } from './app.js';
+import type { Request } from 'express';
+import { createPassport } from './middleware/auth.js';
 import type { Config } from './config.js';
 import { createDb, createPgPool, type Db } from './db/knex.js';
-import { createNotificationListener, type NotificationListener } from './db/listener.js';
+import { createNotificationListener } from './db/listener.js';
 import { createPageCache } from './lib/page-cache.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
@@ -16,11 +16,18 @@ import { createLoginEventModel } from './models/login-events.js';
 import { createOrderModel } from './models/orders.js';
 import { createPaymentModel } from './models/payments.js';
 import { createAlertModel } from './models/alerts.js';
+import { createAuditLogModel } from './models/audit-log.js';
+import { createAuditService } from './services/audit-service.js';
+import { createImageService } from './services/image-service.js';
+import { createProductAdminService } from './services/product-admin-service.js';
+import { createCategoryAdminService } from './services/category-admin-service.js';
+import { createOrderAdminService } from './services/order-admin-service.js';
+import { createCustomerAdminService } from './services/customer-admin-service.js';
 import { createContactMessageModel } from './models/contact-messages.js';
 import { createContactService } from './services/contact-service.js';
 import { createRefundModel } from './models/refunds.js';
-import { createAlertService, type AlertService } from './services/alert-service.js';
-import { createRefundService, type RefundService } from './services/refund-service.js';
+import { createAlertService } from './services/alert-service.js';
+import { createRefundService } from './services/refund-service.js';
 import { createProductModel } from './models/products.js';
 import { createRecoveryCodeModel } from './models/recovery-codes.js';
 import { createSessionModel } from './models/sessions.js';
@@ -36,30 +43,16 @@ import { createRazorpayEmulator } from './razorpay-emulator/emulator.js';
 import { createDownloadService } from './services/download-service.js';
 import { createLocalStorage, createS3Storage, type FileStorage } from './services/storage.js';
 import { createWebhookService } from './services/webhook-service.js';
-import { createFolderTransport, createMailService, createSmtpTransport, type MailService, type MailTransport } from './services/mail-service.js';
+import { createFolderTransport, createMailService, createSmtpTransport, type MailTransport } from './services/mail-service.js';
 import { createRateLimits } from './services/rate-limits.js';
 import { createTwoFactorService } from './services/two-factor-service.js';
 
 /**
- * The only place that calls every create*(). Tests call this too, with a test database URL and a
- * movable clock, so they exercise the same wiring the server runs.
+ * Everything the app, the jobs and the CLI run on, built by createDeps: the only place that calls
+ * every create*(). Tests call it too, with a test database URL and a movable clock, so they
+ * exercise the same wiring the server runs. Routers take it whole and build their controllers.
  */
-export interface Deps extends AppDeps {
-  pool: pg.Pool;
-  clock: Clock;
-  models: ReturnType<typeof createModels>;
-  services: AppDeps['services'] & { gateway: ReturnType<typeof createRazorpayGateway>; alerts: AlertService; refunds: RefundService };
-  storage: FileStorage;
-  mail: MailService;
-  sessionStore: session.Store;
-  /**
-   * Hears `catalog_changed` from every process; a web process starts it (server.ts). While it
-   * is connected the shared page cache serves, and each change clears that cache and the
-   * catalog's navigation cache.
-   */
-  catalogChanges: NotificationListener;
-  close(): Promise<void>;
-}
+export type Deps = ReturnType<typeof createDeps>;
 
 function createModels(db: Db) {
   return {
@@ -78,13 +71,14 @@ function createModels(db: Db) {
     refunds: createRefundModel(db),
     alerts: createAlertModel(db),
     contactMessages: createContactMessageModel(db),
+    auditLog: createAuditLogModel(db),
   };
 }
 
 export function createDeps(
   config: Config,
   opts: { databaseUrl: string; logger: Logger; clock?: Clock; mailTransport?: MailTransport },
-): Deps {
+) {
   const db: Db = createDb({ url: opts.databaseUrl, poolMax: config.databasePoolMax, ssl: config.databaseSsl, logger: opts.logger });
   // Sessions and Agenda want a plain pg pool; a small separate one keeps them from starving queries.
   const pool = createPgPool({ url: opts.databaseUrl, poolMax: config.databasePoolMax, ssl: config.databaseSsl });
@@ -161,6 +155,15 @@ export function createDeps(
   const payments = { gateway, checkout, downloads, webhooks, refunds, alerts };
 
   const pageCache = createPageCache({ maxBytes: config.pageCacheMb * 1024 * 1024 });
+  // The back office.
+  const audit = createAuditService({ audit: models.auditLog, clock });
+  const images = createImageService({ storage });
+  const productAdmin = createProductAdminService({ db, products: models.products, categories: models.categories, audit, images, storage, catalog: services.catalog, pageCache });
+  const categoryAdmin = createCategoryAdminService({ db, categories: models.categories, audit, catalog: services.catalog, pageCache });
+  // The orders and customers modules (each service lists what it needs).
+  const orderAdmin = createOrderAdminService({ db });
+  const customerAdmin = createCustomerAdminService({ db });
+  const admin = { audit, images, productAdmin, categoryAdmin, orderAdmin, customerAdmin };
   const catalogChanges = createNotificationListener({ url: opts.databaseUrl, ssl: config.databaseSsl, channels: ['catalog_changed'] });
   const catalogChanged = () => {
     pageCache.clear();
@@ -185,14 +188,24 @@ export function createDeps(
     logger: opts.logger,
     clock,
     models,
-    services: { ...services, ...payments, contact },
+    services: { ...services, ...payments, contact, ...admin },
     mail,
     storage,
     razorpayEmulator,
     limits,
-    sessionStore: createSessionStore(pool, { now: () => clock.now().getTime() }),
+    sessionStore: createSessionStore(pool, { now: () => clock.now().getTime() }) as session.Store,
+    /** Sign-in for the web app: its own Passport instance (no module singleton). */
+    passport: createPassport({ users: models.users, auth }),
+    /** Rendered guest pages (catalog, product, home), served while catalog changes are heard. */
     pageCache,
+    /**
+     * Hears `catalog_changed` from every process; a web process starts it (server.ts). While it
+     * is connected the shared page cache serves, and each change clears that cache and the
+     * catalog's own caches.
+     */
     catalogChanges,
+    /** Called for unexpected (500) errors; the alerts feature sends them to Discord/Slack. */
+    reportError: undefined as ((err: unknown, req: Request) => void) | undefined,
     async close() {
       transport.close();
       await catalogChanges.close();

@@ -25,7 +25,7 @@ describe('access control', () => {
     expect(asUser.headers.location).to.equal('/login?next=%2Fadmin');
     const { agent: adminAgent } = await signedIn('admin');
     const page = await adminAgent.get('/admin').expect(200);
-    expect(page.text).to.include('<h1>Admin</h1>');
+    expect(page.text).to.include('<h1>Dashboard</h1>');
     expect(page.headers['cache-control']).to.equal('no-store');
   });
 

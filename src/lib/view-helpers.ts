@@ -35,3 +35,14 @@ const countFormat = new Intl.NumberFormat('en-IN');
 export function formatCount(n: number): string {
   return countFormat.format(n);
 }
+
+const dateTimeFormat = new Intl.DateTimeFormat('en-IN', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Kolkata' });
+const dateFormat = new Intl.DateTimeFormat('en-IN', { dateStyle: 'medium', timeZone: 'Asia/Kolkata' });
+/** "1 Dec 2026, 4:08 pm" in India time, the store's time zone. */
+export function formatDateTime(d: Date | string | null | undefined): string {
+  return d ? dateTimeFormat.format(new Date(d)) : '';
+}
+/** "1 Dec 2026" in India time. */
+export function formatDate(d: Date | string | null | undefined): string {
+  return d ? dateFormat.format(new Date(d)) : '';
+}

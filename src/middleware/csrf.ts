@@ -26,13 +26,25 @@ export function issueCsrfToken(req: Request, res: Response): string {
   return req.csrfToken();
 }
 
-export function csrfProtection(opts: { skip?: (req: Request) => boolean } = {}): RequestHandler {
+/**
+ * The token check itself, for routes that must read their body first: a multipart form's
+ * `_csrf` field exists only once multer has parsed it (routes/admin/uploads.ts).
+ */
+export const checkCsrfNow: RequestHandler = (req, res, next) => protect(req, res, next);
+
+/**
+ * `uploads`: the multipart form posts (by method and path) whose route runs checkCsrfNow once
+ * it has read the form. Every other multipart request is checked here, and fails for want of a
+ * token: nothing else accepts one.
+ */
+export function csrfProtection(opts: { skip?: (req: Request) => boolean; uploads?: (req: Request) => boolean } = {}): RequestHandler {
   return (req, res, next) => {
     res.locals.csrfToken = () => issueCsrfToken(req, res);
     // A session that already holds a secret can show the token in a <meta> tag at no cost.
     res.locals.hasCsrfSecret = Boolean((req.session as { csrfSecret?: string } | undefined)?.csrfSecret);
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
     if (opts.skip?.(req)) return next();
+    if (opts.uploads?.(req) && req.is('multipart/form-data')) return next();
     protect(req, res, next);
   };
 }

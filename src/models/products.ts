@@ -30,6 +30,71 @@ export interface ProductView extends ProductCardRow {
   updated_at: Date;
 }
 
+/** A whole products row, as the admin area edits it. */
+export interface ProductRow {
+  id: number;
+  slug: string;
+  title: string;
+  summary: string;
+  description: string;
+  category_id: number;
+  image_url: string | null;
+  image_key: string | null;
+  price_paise: number;
+  discount_percent: number;
+  sale_price_paise: number;
+  rating: number;
+  rating_count: number;
+  tags: string[];
+  license_type: LicenseType;
+  is_visible: boolean;
+  is_featured: boolean;
+  file_key: string | null;
+  file_name: string | null;
+  file_size: number | null;
+  archived_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** One row of the admin product list. */
+export interface AdminProductListRow {
+  id: number;
+  slug: string;
+  title: string;
+  image_url: string | null;
+  image_key: string | null;
+  price_paise: number;
+  discount_percent: number;
+  sale_price_paise: number;
+  is_visible: boolean;
+  is_featured: boolean;
+  archived_at: Date | null;
+  category_id: number;
+  file_name: string | null;
+  updated_at: Date;
+}
+
+export type AdminProductStatus = 'visible' | 'hidden' | 'archived';
+export type AdminProductSort = 'newest' | 'updated' | 'title' | 'price-asc' | 'price-desc';
+export interface AdminProductFilter {
+  /** Any part of a title or slug, or a whole tag. */
+  q?: string;
+  categoryId?: number;
+  status?: AdminProductStatus;
+}
+
+const ADMIN_SORTS: Record<AdminProductSort, string> = {
+  newest: 'created_at DESC, id DESC',
+  updated: 'updated_at DESC, id DESC',
+  title: 'lower(title) ASC, id ASC',
+  'price-asc': 'price_paise ASC, id ASC',
+  'price-desc': 'price_paise DESC, id DESC',
+};
+
+/** "50%_off" typed into a search box means those characters, not LIKE wildcards. */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 export interface NewProduct {
   slug: string;
   title: string;
@@ -45,6 +110,10 @@ export interface NewProduct {
   license_type?: LicenseType;
   is_visible?: boolean;
   is_featured?: boolean;
+  image_key?: string | null;
+  file_key?: string | null;
+  file_name?: string | null;
+  file_size?: number | null;
   created_at?: Date;
 }
 
@@ -110,6 +179,20 @@ export function createProductModel(db: Db) {
     if (f.tag !== undefined) q.whereRaw('tags @> ARRAY[?]::text[]', [f.tag]);
     if (f.featuredOnly) q.where('is_featured', true);
     if (f.tsQuery !== undefined) q.whereRaw("search_vector @@ to_tsquery('english', ?)", [f.tsQuery]);
+    return q;
+  }
+
+  function adminMatching(trx: Knex | Knex.Transaction, f: AdminProductFilter) {
+    const q = trx('products');
+    if (f.categoryId !== undefined) q.where('category_id', f.categoryId);
+    if (f.status === 'visible') q.where('is_visible', true);
+    if (f.status === 'hidden') q.where('is_visible', false).whereNull('archived_at');
+    if (f.status === 'archived') q.whereNotNull('archived_at');
+    if (f.q) {
+      const like = `%${likeEscape(f.q)}%`;
+      // Each arm has its own index (trigram on title and slug, GIN on tags): a BitmapOr.
+      q.where((w) => w.whereRaw('title ILIKE ?', [like]).orWhereRaw('slug ILIKE ?', [like]).orWhereRaw('tags @> ARRAY[?]::text[]', [f.q!.toLowerCase()]));
+    }
     return q;
   }
 
@@ -190,6 +273,61 @@ export function createProductModel(db: Db) {
     async insert(row: NewProduct, trx: Knex | Knex.Transaction = db): Promise<{ id: number; slug: string }> {
       const [created] = await trx('products').insert(row).returning(['id', 'slug']);
       return created as { id: number; slug: string };
+    },
+
+    /** The admin list: every product (hidden and archived too), filtered and sorted by an index. */
+    async adminList(f: AdminProductFilter, sort: AdminProductSort, limit: number, offset: number, trx: Knex | Knex.Transaction = db): Promise<AdminProductListRow[]> {
+      return (await adminMatching(trx, f)
+        .select('id', 'slug', 'title', 'image_url', 'image_key', 'price_paise', 'discount_percent', 'sale_price_paise', 'is_visible', 'is_featured', 'archived_at', 'category_id', 'file_name', 'updated_at')
+        .orderByRaw(ADMIN_SORTS[sort])
+        .limit(limit)
+        .offset(offset)) as AdminProductListRow[];
+    },
+
+    /** How many products the admin filter matches, counting at most `cap`. */
+    async adminCount(f: AdminProductFilter, cap: number, trx: Knex | Knex.Transaction = db): Promise<number> {
+      const res = await trx.raw('SELECT count(*)::int AS n FROM (?) AS capped', [adminMatching(trx, f).select(trx.raw('1')).limit(cap)]);
+      return (res.rows as { n: number }[])[0]!.n;
+    },
+
+    async findById(id: number, trx: Knex | Knex.Transaction = db): Promise<ProductRow | undefined> {
+      return (await trx('products').where({ id }).first()) as ProductRow | undefined;
+    },
+
+    /** The row, locked until the transaction ends (an edit reads, compares and writes it). */
+    async lockById(id: number, trx: Knex.Transaction): Promise<ProductRow | undefined> {
+      return (await trx('products').where({ id }).forUpdate().first()) as ProductRow | undefined;
+    },
+
+    async update(id: number, changes: Partial<Omit<ProductRow, 'id' | 'sale_price_paise' | 'created_at'>>, trx: Knex | Knex.Transaction = db): Promise<ProductRow> {
+      const [row] = await trx('products').where({ id }).update({ ...changes, updated_at: trx.fn.now() }).returning('*');
+      return row as ProductRow;
+    },
+
+    /** Shows or hides products (never an archived one); returns the rows that changed, as they were. */
+    async setVisibility(ids: number[], visible: boolean, trx: Knex.Transaction): Promise<{ id: number; title: string }[]> {
+      if (ids.length === 0) return [];
+      return (await trx('products')
+        .whereIn('id', ids)
+        .whereNull('archived_at')
+        .where('is_visible', !visible)
+        .update({ is_visible: visible, updated_at: trx.fn.now() })
+        .returning(['id', 'title'])) as { id: number; title: string }[];
+    },
+
+    async delete(id: number, trx: Knex | Knex.Transaction = db): Promise<void> {
+      await trx('products').where({ id }).delete();
+    },
+
+    /** Whether any order (paid or not) holds the product: then its row must stay (order items refer to it). */
+    async inAnyOrder(id: number, trx: Knex | Knex.Transaction = db): Promise<boolean> {
+      return Boolean(await trx('order_items').where({ product_id: id }).first('id'));
+    },
+
+    async slugTaken(slug: string, exceptId: number | undefined, trx: Knex | Knex.Transaction = db): Promise<boolean> {
+      const q = trx('products').where({ slug });
+      if (exceptId !== undefined) q.whereNot({ id: exceptId });
+      return Boolean(await q.first('id'));
     },
 
     async count(trx: Knex | Knex.Transaction = db): Promise<number> {

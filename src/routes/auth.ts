@@ -1,12 +1,21 @@
 import { Router } from 'express';
-import type { createAccountController } from '../controllers/account.js';
-import type { createAuthApiController } from '../controllers/auth.js';
-import type { createAuthPagesController } from '../controllers/auth-pages.js';
-import type { createTwoFactorApiController } from '../controllers/two-factor.js';
+import { createAccountController } from '../controllers/account.js';
+import { createAuthApiController } from '../controllers/auth.js';
+import { createAuthPagesController } from '../controllers/auth-pages.js';
+import { createSessionActions } from '../controllers/session-actions.js';
+import { createTwoFactorApiController } from '../controllers/two-factor.js';
+import type { Deps } from '../deps.js';
 import { requireUser } from '../middleware/auth.js';
 import { noStore } from '../middleware/security.js';
 
-export function authApiRoutes(c: ReturnType<typeof createAuthApiController>, tf: ReturnType<typeof createTwoFactorApiController>): Router {
+/** What signing in, out and stepping up do to the session, shared by the API and the pages. */
+const sessionActions = (deps: Deps) => createSessionActions({ passport: deps.passport, auth: deps.services.auth, twoFactor: deps.services.twoFactor, clock: deps.clock });
+
+export function authApiRoutes(deps: Deps): Router {
+  const { auth, twoFactor } = deps.services;
+  const actions = sessionActions(deps);
+  const c = createAuthApiController({ auth, actions, sessions: deps.models.sessions });
+  const tf = createTwoFactorApiController({ twoFactor, actions });
   const r = Router();
   r.use('/api/auth', noStore);
   r.get('/api/auth/csrf', c.csrf);
@@ -33,7 +42,11 @@ export function authApiRoutes(c: ReturnType<typeof createAuthApiController>, tf:
   return r;
 }
 
-export function authPageRoutes(p: ReturnType<typeof createAuthPagesController>, a: ReturnType<typeof createAccountController>): Router {
+export function authPageRoutes(deps: Deps): Router {
+  const { auth, twoFactor } = deps.services;
+  const actions = sessionActions(deps);
+  const p = createAuthPagesController({ auth, actions });
+  const a = createAccountController({ auth, twoFactor, actions, sessions: deps.models.sessions, loginEvents: deps.models.loginEvents });
   const r = Router();
   for (const path of ['/login', '/signup', '/verify-email', '/forgot-password', '/reset-password', '/account']) r.use(path, noStore);
   r.get('/login', p.loginPage);

@@ -1,10 +1,11 @@
 import { Router } from 'express';
-import type { createCartController } from '../controllers/cart.js';
+import { createCartController } from '../controllers/cart.js';
+import type { Deps } from '../deps.js';
 import { requireUser } from '../middleware/auth.js';
 import { rateLimit } from '../middleware/rate-limit.js';
-import type { Limiter } from '../services/rate-limits.js';
 
-export function cartRoutes(c: ReturnType<typeof createCartController>, limits: { events: Limiter }): Router {
+export function cartRoutes(deps: Deps): Router {
+  const c = createCartController({ cart: deps.services.cart });
   const r = Router();
   r.get('/cart', c.page);
   r.get('/cart/add', c.noScriptGuest);
@@ -15,6 +16,6 @@ export function cartRoutes(c: ReturnType<typeof createCartController>, limits: {
   r.post('/api/cart/merge', c.merge);
   r.get('/api/cart/quote', c.quote);
   // Browsers report guest cart changes without a session; a script could flood the table.
-  r.post('/api/cart/events', rateLimit(limits.events), c.guestEvent);
+  r.post('/api/cart/events', rateLimit(deps.limits.cartEventsIp), c.guestEvent);
   return r;
 }

@@ -1,7 +1,9 @@
 import { Router } from 'express';
-import type { createHealthController } from '../controllers/health.js';
+import { createHealthController } from '../controllers/health.js';
+import type { Deps } from '../deps.js';
 
-export function healthRoutes(c: ReturnType<typeof createHealthController>): Router {
+export function healthRoutes(deps: Deps): Router {
+  const c = createHealthController({ db: deps.db });
   const r = Router();
   r.get('/healthz', c.alive);
   r.get('/readyz', c.ready);

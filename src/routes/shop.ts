@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import type { createShopController } from '../controllers/shop.js';
+import { createShopController } from '../controllers/shop.js';
+import type { Deps } from '../deps.js';
 
 /**
  * The pages a guest sees the same as every other guest (home, catalog, search, a product), which
@@ -7,7 +8,8 @@ import type { createShopController } from '../controllers/shop.js';
  */
 export const SHARED_CACHE_PATHS = /^\/(?:products(?:\/[a-z0-9]+(?:-[a-z0-9]+)*)?|search)?$/;
 
-export function shopRoutes(c: ReturnType<typeof createShopController>): Router {
+export function shopRoutes(deps: Deps): Router {
+  const c = createShopController({ catalog: deps.services.catalog, cart: deps.services.cart });
   const r = Router();
   r.get('/', c.home);
   r.get('/products', c.catalog);

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { attachmentDisposition, firstBytes, SAFE_KEY, type FileStorage, type S3StorageOptions } from './storage.js';
+import { attachmentDisposition, byteCounter, firstBytes, SAFE_KEY, type FileStorage, type S3StorageOptions } from './storage.js';
 
 /** The S3 storage itself; storage.ts loads this module on first use. */
 export function createS3StorageNow(opts: S3StorageOptions): FileStorage {
@@ -32,6 +33,18 @@ export function createS3StorageNow(opts: S3StorageOptions): FileStorage {
     async read(key, range) {
       const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
       return firstBytes(res.Body as Readable);
+    },
+    async putStream(key, body, contentType) {
+      // A multipart upload in 8 MB parts, four at a time: memory stays flat however large the
+      // file. An upload that fails is aborted, so no parts are left behind.
+      const counter = byteCounter();
+      body.on('error', (err) => counter.destroy(err));
+      const upload = new Upload({ client, params: { Bucket: opts.bucket, Key: check(key), Body: body.pipe(counter), ContentType: contentType }, partSize: 8 * 1024 * 1024, queueSize: 4, leavePartsOnError: false });
+      await upload.done();
+      return { size: counter.bytes };
+    },
+    async delete(key) {
+      await client.send(new DeleteObjectCommand({ Bucket: opts.bucket, Key: check(key) }));
     },
     async presign(key, p) {
       const command = new GetObjectCommand({ Bucket: opts.bucket, Key: check(key), ResponseContentDisposition: attachmentDisposition(p.fileName), ResponseContentType: 'application/octet-stream' });

@@ -1,4 +1,8 @@
-import { mkdir, open, stat, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -17,6 +21,13 @@ export interface FileStorage {
    * here, before anything is counted or sent.
    */
   read(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * Streams a body into a new object without holding it in memory (uploads of up to gigabytes);
+   * resolves with its size once it is stored whole. A failed or cut-off stream leaves nothing.
+   */
+  putStream(key: string, body: Readable, contentType: string): Promise<{ size: number }>;
+  /** Deletes an object; deleting one that is not there is not an error. */
+  delete(key: string): Promise<void>;
   /** A short-lived signed GET URL that downloads the object as an attachment (S3 only). */
   presign?(key: string, opts: { fileName: string; expiresInSeconds: number }): Promise<string>;
 }
@@ -80,7 +91,37 @@ export function createLocalStorage(root: string): FileStorage {
       const handle = await open(resolve(key), 'r');
       return firstBytes(handle.createReadStream(range ? { start: range.start, end: range.end } : {}));
     },
+    async putStream(key, body) {
+      const file = resolve(key);
+      await mkdir(path.dirname(file), { recursive: true });
+      // Written beside its final name and renamed when whole, so a reader never sees half a file.
+      const partial = `${file}.${randomUUID()}.part`;
+      const counter = byteCounter();
+      try {
+        await pipeline(body, counter, createWriteStream(partial, { flags: 'wx' }));
+        await rename(partial, file);
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
+      }
+      return { size: counter.bytes };
+    },
+    async delete(key) {
+      await rm(resolve(key), { force: true });
+    },
   };
+}
+
+/** A pass-through stream that counts what goes through it. */
+export function byteCounter(): Transform & { bytes: number } {
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      t.bytes += chunk.length;
+      cb(null, chunk);
+    },
+  }) as Transform & { bytes: number };
+  t.bytes = 0;
+  return t;
 }
 
 export interface S3StorageOptions {
@@ -105,6 +146,8 @@ export function createS3Storage(opts: S3StorageOptions): FileStorage {
     put: async (key, body, contentType) => (await s3()).put(key, body, contentType),
     size: async (key) => (await s3()).size(key),
     read: async (key, range) => (await s3()).read(key, range),
+    putStream: async (key, body, contentType) => (await s3()).putStream(key, body, contentType),
+    delete: async (key) => (await s3()).delete(key),
     presign: async (key, p) => (await s3()).presign!(key, p),
   };
 }

@@ -1,9 +1,10 @@
 import type { Request, Response } from 'express';
-import type { Db } from '../db/knex.js';
-import type { Clock } from '../lib/clock.js';
+import type { Db } from '../../db/knex.js';
+import type { Clock } from '../../lib/clock.js';
+import { renderAdmin } from './shared.js';
 
-/** The admin area's front page. The catalog, deals and analytics screens build on it. */
-export function createAdminController(deps: { db: Db; clock: Clock }) {
+/** The admin area's front page (the analytics issue turns it into the owner's overview). */
+export function createDashboardController(deps: { db: Db; clock: Clock }) {
   async function summary() {
     const since = new Date(deps.clock.now().getTime() - 7 * 86_400_000);
     const [row] = (await deps.db.raw(
@@ -26,7 +27,7 @@ export function createAdminController(deps: { db: Db; clock: Clock }) {
   return {
     /** GET /admin */
     async dashboard(_req: Request, res: Response) {
-      res.render('admin/dashboard', { title: 'Admin', summary: await summary() });
+      renderAdmin(res, 'dashboard', { title: 'Dashboard', summary: await summary() });
     },
     /** GET /api/admin/summary */
     async summaryApi(_req: Request, res: Response) {

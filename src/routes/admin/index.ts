@@ -1,0 +1,31 @@
+import { Router } from 'express';
+import type { Deps } from '../../deps.js';
+import { requireAdmin } from '../../middleware/auth.js';
+import { noStore } from '../../middleware/security.js';
+import { categoryAdminRoutes } from './categories.js';
+import { customerAdminRoutes } from './customers.js';
+import { dashboardRoutes } from './dashboard.js';
+import { ADMIN_NAV } from './nav.js';
+import { orderAdminRoutes } from './orders.js';
+import { productAdminRoutes } from './products.js';
+
+/**
+ * The admin area: pages under /admin, JSON for scripts under /api/admin. Everything under both
+ * passes the guard first (signed-in admin, checked on the server, 2FA where required), so a
+ * route added to a module is protected without saying so: deny by default. Nothing is cached.
+ * CSRF applies to every change (the app's middleware; uploads check after reading the form).
+ */
+export function createAdminRouter(deps: Deps): Router {
+  const r = Router();
+  r.use(['/admin', '/api/admin'], noStore, requireAdmin({ require2fa: deps.config.requireAdmin2fa }), (req, res, next) => {
+    res.locals.adminNav = ADMIN_NAV;
+    res.locals.adminSection = ADMIN_NAV.filter((n) => n.href !== '/admin' && (req.path === n.href || req.path.startsWith(`${n.href}/`))).at(-1)?.href ?? (req.path === '/admin' ? '/admin' : undefined);
+    next();
+  });
+  r.use(dashboardRoutes(deps));
+  r.use(productAdminRoutes(deps));
+  r.use(categoryAdminRoutes(deps));
+  r.use(orderAdminRoutes(deps));
+  r.use(customerAdminRoutes(deps));
+  return r;
+}

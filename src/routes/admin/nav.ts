@@ -1,0 +1,16 @@
+/**
+ * The admin sidebar, in order. A module of the admin area adds its entry here and mounts its
+ * router in ./index.ts; nothing else needs to know about it.
+ */
+export interface AdminNavItem {
+  href: string;
+  label: string;
+}
+
+export const ADMIN_NAV: readonly AdminNavItem[] = [
+  { href: '/admin', label: 'Dashboard' },
+  { href: '/admin/products', label: 'Products' },
+  { href: '/admin/categories', label: 'Categories' },
+  { href: '/admin/orders', label: 'Orders' },
+  { href: '/admin/customers', label: 'Customers' },
+];
