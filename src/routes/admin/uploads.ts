@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Transform } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { type StorageEngine } from 'multer';
 import { AppError, PayloadTooLargeError, ValidationError } from '../../lib/errors.js';
@@ -41,7 +42,7 @@ export interface Uploads {
 type StoredInfo = { buffer?: Buffer; key?: string; size: number };
 
 /** A multer engine: images into memory (capped), product files into FileStorage as they arrive. */
-function uploadEngine(storage: FileStorage): StorageEngine {
+function uploadEngine(storage: FileStorage, maxFileBytes: number, maxFileMb: number): StorageEngine {
   return {
     _handleFile(_req, file, cb) {
       if (file.fieldname === 'image') {
@@ -63,7 +64,16 @@ function uploadEngine(storage: FileStorage): StorageEngine {
         return;
       }
       const key = `files/${randomUUID()}`;
-      storage.putStream(key, file.stream, 'application/octet-stream').then(
+      // Each kind has its own limit; past it the stream fails and storage keeps nothing of it.
+      let size = 0;
+      const capped = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          done(size > maxFileBytes ? new PayloadTooLargeError(`Product files can be at most ${maxFileMb.toLocaleString('en-IN')} MB.`) : null, chunk);
+        },
+      });
+      file.stream.on('error', (err) => capped.destroy(err));
+      storage.putStream(key, file.stream.pipe(capped), 'application/octet-stream').then(
         ({ size }) => cb(null, { key, size } as never),
         (err: Error) => cb(err),
       );
@@ -103,8 +113,9 @@ function uploadError(err: unknown, maxFileMb: number): AppError {
 export function productUpload(deps: { storage: FileStorage; maxFileBytes: number; logger: Logger }): RequestHandler {
   const maxFileMb = Math.round(deps.maxFileBytes / 1024 / 1024);
   const parse = multer({
-    storage: uploadEngine(deps.storage),
-    limits: { fileSize: deps.maxFileBytes, files: 2, fields: 40, parts: 42, fieldSize: 64 * 1024 },
+    storage: uploadEngine(deps.storage, deps.maxFileBytes, maxFileMb),
+    // A backstop; the engine applies each field's own limit (5 MB images, maxFileBytes files).
+    limits: { fileSize: Math.max(deps.maxFileBytes, IMAGE_MAX_BYTES) + 1, files: 2, fields: 40, parts: 42, fieldSize: 64 * 1024 },
   }).fields([
     { name: 'image', maxCount: 1 },
     { name: 'file', maxCount: 1 },
