@@ -11,6 +11,8 @@ export interface ProductCardRow {
   title: string;
   summary: string;
   image_url: string | null;
+  /** Set for uploaded images, stored in several widths (services/image-service.ts). */
+  image_key: string | null;
   price_paise: number;
   discount_percent: number;
   rating: number;
@@ -145,7 +147,7 @@ export interface ProductListQuery extends ProductFilter {
   offset: number;
 }
 
-const CARD_COLUMNS = ['id', 'slug', 'title', 'summary', 'image_url', 'price_paise', 'discount_percent', 'rating', 'rating_count', 'tags', 'license_type', 'is_featured', 'category_id', 'created_at'];
+const CARD_COLUMNS = ['id', 'slug', 'title', 'summary', 'image_url', 'image_key', 'price_paise', 'discount_percent', 'rating', 'rating_count', 'tags', 'license_type', 'is_featured', 'category_id', 'created_at'];
 const PAGE_COLUMNS = [...CARD_COLUMNS.map((c) => `p.${c}`), 'p.description', 'p.updated_at', 'c.slug as category_slug', 'c.name as category_name'];
 
 /**

@@ -4,6 +4,7 @@ import { memoize } from '../lib/memo.js';
 import { toPrefixTsQuery } from '../lib/search.js';
 import type { CategoryModel, CategoryRow, CategoryWithCount } from '../models/categories.js';
 import type { ProductCardRow, ProductFilter, ProductModel, ProductSort, ProductView } from '../models/products.js';
+import { imageSrcset } from './image-service.js';
 import { priceOf, type Price } from './pricing.js';
 
 /** What the storefront and the JSON API show of a product. */
@@ -15,6 +16,8 @@ export interface CatalogProduct {
   /** Only on a product's own page (listings do not read it). */
   description?: string;
   image: string | null;
+  /** `srcset` of an uploaded image (its stored widths); undefined for a single fixed image. */
+  imageSrcset?: string;
   price: Price;
   rating: number;
   ratingCount: number;
@@ -69,6 +72,7 @@ export function toCatalogProduct(p: ProductCardRow, category: CategoryRef, descr
     summary: p.summary,
     ...(description !== undefined ? { description } : {}),
     image: p.image_url,
+    ...(p.image_key ? { imageSrcset: imageSrcset(p.image_key) } : {}),
     price: priceOf(p),
     rating: Number(p.rating),
     ratingCount: p.rating_count,

@@ -152,10 +152,51 @@ describe('e2e: every page fits phones and tablets', function () {
     report(failures);
   });
 
-  it('admin: dashboard', async () => {
-    const admin = await makeUser(t.db, { role: 'admin' });
+  it('admin: dashboard, products, categories (lists, forms, errors, confirmations), orders, customers', async () => {
+    const admin = await makeUser(t.db, { role: 'admin', name: 'Store Owner' });
     const context = await signedIn(admin.email, admin.password);
-    const failures = await check(context, [['admin-dashboard', '/admin']]);
+    const product = (await t.db('products').orderBy('id').first('id')) as { id: number };
+    const category = (await t.db('categories').orderBy('id').first('id')) as { id: number };
+    // A product with a history (an audited edit) and a product form sent back with errors.
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/admin/products/${product.id}`);
+    await page.getByLabel('Price (₹)').fill('1,299');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(`${baseUrl}/admin/products/${product.id}`);
+    await page.close();
+    const adminPages: [string, string][] = [
+      ['admin-dashboard', '/admin'],
+      ['admin-products', '/admin/products'],
+      ['admin-products-search-empty', '/admin/products?q=nothing-matches-this'],
+      ['admin-product-new', '/admin/products/new'],
+      ['admin-product-edit', `/admin/products/${product.id}`],
+      ['admin-product-delete', `/admin/products/${product.id}/delete`],
+      ['admin-categories', '/admin/categories'],
+      ['admin-category-edit', `/admin/categories/${category.id}`],
+      ['admin-orders', '/admin/orders'],
+      ['admin-customers', '/admin/customers'],
+      ['admin-customer', `/admin/customers/${admin.id}`],
+    ];
+    const failures = await check(context, adminPages);
+    // And as the owner mostly sees them, on a desktop (screenshots to look at).
+    const desktop = await context.newPage();
+    await desktop.setViewportSize({ width: 1366, height: 900 });
+    for (const [name, path] of adminPages) {
+      await desktop.goto(baseUrl + path);
+      await screenshot(desktop, `responsive/${name}-1366`);
+    }
+    await desktop.close();
+    // The product form with its errors beside the fields.
+    const errorsPage = await context.newPage();
+    for (const width of [360, 390, 768]) {
+      await errorsPage.setViewportSize({ width, height: 800 });
+      await errorsPage.goto(`${baseUrl}/admin/products/new`);
+      await errorsPage.getByLabel('Price (₹)').fill('twelve');
+      await errorsPage.getByRole('button', { name: 'Add the product' }).click();
+      await errorsPage.waitForSelector('[data-field-error="title"]');
+      for (const p of await layoutProblems(errorsPage, width)) failures.push(`admin-product-errors @${p.width}: ${p.kind} ${p.detail}`);
+      await screenshot(errorsPage, `responsive/admin-product-errors-${width}`);
+    }
     await context.close();
     report(failures);
   });
