@@ -143,6 +143,19 @@ describe('a catalog change reaches every web process (issue 10)', () => {
     await within(1000, 'new total in the second process', async () => (await count()) === String(Number(before!.replace(/,/g, '')) + 1));
   });
 
+  it('an admin edit in one process (its admin route) shows in the other within a second (issue 11, item 8)', async () => {
+    const p = await makeProduct(t.db, { title: 'Edited By Admin', price_paise: 70_000 });
+    const admin = await makeUser(t.db, { role: 'admin' });
+    const agent = t.agent();
+    const token = (await apiLogin(agent, admin.email, admin.password)).body.csrfToken as string;
+    const current = (await agent.get(`/api/admin/products/${p.id}`).expect(200)).body.product;
+    await supertest(otherApp).get(`/products/${p.slug}`).expect(200);
+    expect((await supertest(otherApp).get(`/products/${p.slug}`)).headers['x-page-cache']).to.equal('hit');
+    await agent.put(`/api/admin/products/${p.id}`).set('X-CSRF-Token', token).send({ title: 'Edited By Admin, Second Edition', categoryId: current.categoryId, pricePaise: 80_000, licenseType: current.licenseType, visible: true }).expect(200);
+    const ms = await within(1000, 'the edit in the second process', async () => (await supertest(otherApp).get(`/products/${p.slug}`)).text.includes('Second Edition'));
+    console.log(`      second process showed the admin's edit after ${ms.toFixed(0)} ms`);
+  });
+
   it('a hidden product disappears from the other process at once', async () => {
     const p = await makeProduct(t.db, { title: 'Soon Hidden Product' });
     await supertest(otherApp).get(`/products/${p.slug}`).expect(200);

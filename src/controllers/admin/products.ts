@@ -294,11 +294,12 @@ export function createProductAdminController(deps: { products: ProductAdminServi
       res.status(201).json({ product: toJson(created) });
     },
 
-    /** PUT /api/admin/products/:id (JSON: the whole product) */
+    /** PUT /api/admin/products/:id (JSON: the whole product; slug optional, kept when left out) */
     async apiUpdate(req: Request, res: Response) {
-      const id = idOf(req);
+      const { product } = await products.get(idOf(req));
       const body = parseInput(productJson, req.body);
-      const updated = await products.update(id, { ...body, slug: body.slug ?? slugify(body.title) }, {}, actorOf(req));
+      // Without a slug the product keeps its address (its links stay valid).
+      const updated = await products.update(product.id, { ...body, slug: body.slug ?? product.slug }, {}, actorOf(req));
       res.json({ product: toJson(updated) });
     },
   };
