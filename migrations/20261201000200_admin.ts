@@ -45,6 +45,14 @@ export async function up(knex: Knex): Promise<void> {
     CREATE INDEX products_category_all_idx ON products (category_id);
   `);
 
+  // Customers found by the start of an email or a name; a customer's failed sign-ins.
+  await knex.raw(`
+    CREATE INDEX users_email_prefix_idx ON users (lower(email::text) text_pattern_ops);
+    CREATE INDEX users_name_prefix_idx ON users (lower(name) text_pattern_ops);
+    CREATE INDEX users_created_idx ON users (created_at DESC, id DESC);
+    CREATE INDEX login_failures_user_idx ON login_failures (user_id, created_at DESC) WHERE user_id IS NOT NULL;
+  `);
+
   // Orders by date and by status and date, for the admin list and its date range.
   await knex.raw(`
     CREATE INDEX orders_created_idx ON orders (created_at DESC, id DESC);
@@ -71,6 +79,7 @@ export async function down(knex: Knex): Promise<void> {
     DROP INDEX webhook_events_payment_idx, webhook_events_order_idx;
     ALTER TABLE webhook_events DROP COLUMN razorpay_payment_id, DROP COLUMN razorpay_order_id;
     DROP INDEX orders_status_created_idx, orders_created_idx;
+    DROP INDEX login_failures_user_idx, users_created_idx, users_name_prefix_idx, users_email_prefix_idx;
     DROP INDEX products_category_all_idx, products_price_idx, products_title_idx, products_updated_idx, products_created_idx, products_slug_trgm_idx, products_title_trgm_idx;
   `);
   await knex.schema.alterTable('users', (t) => t.dropColumn('disabled_at'));

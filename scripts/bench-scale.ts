@@ -32,6 +32,8 @@ const categories = (await db('categories').orderBy('id').pluck('slug')) as strin
 const email = 'scale@example.test';
 const password = 'bench passphrase 1';
 await db('users').insert({ email, name: 'Scale', password_hash: await hashPassword(password), email_verified_at: new Date() });
+const adminEmail = 'scale-admin@example.test';
+await db('users').insert({ email: adminEmail, name: 'Scale Admin', role: 'admin', password_hash: await hashPassword(password), email_verified_at: new Date() });
 await db.destroy();
 console.log(`loaded ${N.toLocaleString('en')} products in ${(loaded.productMs / 1000).toFixed(1)} s and ${M.toLocaleString('en')} cart events in ${(loaded.eventMs / 1000).toFixed(1)} s; ${Number(visible).toLocaleString('en')} visible`);
 
@@ -57,8 +59,17 @@ const routes: { name: string; path: () => string }[] = [
   { name: '/api/products?sort=rating&page=N', path: () => `/api/products?sort=rating&page=${1 + rand(apiPages)}` },
 ];
 
+// The back office at the same scale, as an admin (never cached).
+const adminRoutes: { name: string; path: () => string }[] = [
+  { name: '/admin/products', path: () => '/admin/products' },
+  { name: '/admin/products?q=<part of a title>', path: () => `/admin/products?q=${SCALE_WORDS[rand(SCALE_WORDS.length)]!.slice(1, 5)}` },
+  { name: '/admin/products?category=…&status=hidden&sort=price-desc', path: () => `/admin/products?category=${1 + rand(categories.length)}&status=hidden&sort=price-desc` },
+  { name: '/admin/products?sort=title&page=<deep>', path: () => `/admin/products?sort=title&page=${150 + rand(50)}` },
+];
+
 const store = await startServerProcess(path.join(build, 'src/server.js'), productionEnv(database.url, await freePort()), '/healthz');
 const rows: Record<string, string | number>[] = [];
+const adminRows: Record<string, string | number>[] = [];
 try {
   // The pages a shopper can reach, as the store reports them (its depth cap included).
   catalogPages = Number(/page 1 of ([\d,]+)/.exec(await (await fetch(store.url + '/products', { headers: https })).text())![1]!.replace(/,/g, ''));
@@ -71,6 +82,14 @@ try {
     if (res.status !== 200) throw new Error(`${p}: ${res.status}`);
     return performance.now() - start;
   };
+  const admin = await signIn(store.url, adminEmail, password);
+  for (const route of adminRoutes) {
+    const ms: number[] = [];
+    for (let i = 0; i < 10; i++) await time({ ...https, Cookie: admin.cookie }, route.path());
+    for (let i = 0; i < REQUESTS; i++) ms.push(await time({ ...https, Cookie: admin.cookie }, route.path()));
+    ms.sort((a, b) => a - b);
+    adminRows.push({ request: route.name, 'admin p50': Number(percentile(ms, 50).toFixed(1)), 'admin p95': Number(percentile(ms, 95).toFixed(1)) });
+  }
   for (const route of routes) {
     const row: Record<string, string | number> = { request: route.name };
     for (const [who, headers] of [['guest', https], ['signed in', { ...https, Cookie: user.cookie }]] as const) {
@@ -85,6 +104,7 @@ try {
   }
   console.log(`\n${REQUESTS} requests each, one at a time, production build in its own process, ${N.toLocaleString('en')} products, ${M.toLocaleString('en')} events (ms)`);
   console.table(rows);
+  console.table(adminRows);
   if (process.env.BENCH_EXPLAIN) await explainCatalog(database.url, { slug: visibleSlug().slice('/products/'.length), category: categories[0]!, word: SCALE_WORDS[0]!, tag: SCALE_TAGS[0]! });
 } finally {
   await store.stop();

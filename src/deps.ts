@@ -161,8 +161,8 @@ export function createDeps(
   const productAdmin = createProductAdminService({ db, products: models.products, categories: models.categories, audit, images, storage, catalog: services.catalog, pageCache });
   const categoryAdmin = createCategoryAdminService({ db, categories: models.categories, audit, catalog: services.catalog, pageCache });
   // The orders and customers modules (each service lists what it needs).
-  const orderAdmin = createOrderAdminService({ db });
-  const customerAdmin = createCustomerAdminService({ db });
+  const orderAdmin = createOrderAdminService({ db, models, gateway, refunds, mail, audit, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName }, downloadLink: downloads.linkFor });
+  const customerAdmin = createCustomerAdminService({ db, sessions: models.sessions, audit, clock });
   const admin = { audit, images, productAdmin, categoryAdmin, orderAdmin, customerAdmin };
   const catalogChanges = createNotificationListener({ url: opts.databaseUrl, ssl: config.databaseSsl, channels: ['catalog_changed'] });
   const catalogChanged = () => {

@@ -17,7 +17,8 @@ export function createPassport(deps: { users: UserModel; auth: AuthService }) {
   const passport = new passportPkg.Passport();
   passport.serializeUser<number>((user, done) => done(null, (user as UserRow).id));
   passport.deserializeUser<number>((id, done) => {
-    deps.users.findSessionUser(id).then((u) => done(null, u ?? false), done);
+    // A disabled account's sessions run signed out (disabling also deletes them; this covers a race).
+    deps.users.findSessionUser(id).then((u) => done(null, u && !u.disabled_at ? u : false), done);
   });
   // The password step; throws our typed errors (401 / 403 / 429) through `done`.
   passport.use(

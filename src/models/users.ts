@@ -16,6 +16,8 @@ export interface UserRow {
   totp_last_step: number | null;
   email_otp_enabled_at: Date | null;
   password_changed_at: Date | null;
+  /** Set by an admin: the account cannot sign in and its sessions run signed out. */
+  disabled_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }

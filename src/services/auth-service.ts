@@ -113,6 +113,8 @@ export function createAuthService(d: AccountDeps) {
       await limits.loginAccountIp.reset(accountKey);
       await limits.loginIpDay.refund(req.ip);
       if (needsRehash(user.password_hash)) await users.update(user.id, { password_hash: await hashPassword(input.password) });
+      // Said only after the right password, so the answer reveals nothing to a guesser.
+      if (user.disabled_at) throw new ForbiddenError('This account is disabled. Contact support.', 'ACCOUNT_DISABLED');
       if (!user.email_verified_at) {
         throw new ForbiddenError('Please confirm your email address first. We can send the link again.', 'EMAIL_NOT_VERIFIED');
       }

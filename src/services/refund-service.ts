@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import type { Clock } from '../lib/clock.js';
 import type { EntitlementModel } from '../models/entitlements.js';
@@ -28,9 +29,13 @@ export function createRefundService(d: { db: Db; refunds: RefundModel; payments:
   const { db, refunds, clock } = d;
 
   return {
-    /** `razorpayOrderId`: the payment's order from the event, for a payment we never recorded. */
-    async record(refund: RefundReport, razorpayOrderId?: string): Promise<{ outcome: RefundOutcome; orderId?: number }> {
-      return db.transaction(async (trx) => {
+    /**
+     * `razorpayOrderId`: the payment's order from the event, for a payment we never recorded.
+     * `within`: the caller's transaction (an admin's refund lands with its audit entry).
+     */
+    async record(refund: RefundReport, razorpayOrderId?: string, within?: Knex.Transaction): Promise<{ outcome: RefundOutcome; orderId?: number }> {
+      const run = <T>(fn: (trx: Knex.Transaction) => Promise<T>) => (within ? fn(within) : db.transaction(fn));
+      return run(async (trx) => {
         const orderId = (await d.payments.orderIdOf(refund.payment_id, trx)) ?? (razorpayOrderId ? (await d.orders.findByRazorpayOrderId(razorpayOrderId, trx))?.id : undefined);
         // Lock the order first so concurrent refund events add up one after the other.
         const order = orderId ? ((await trx('orders').where({ id: orderId }).forUpdate().first()) as OrderRow | undefined) : undefined;

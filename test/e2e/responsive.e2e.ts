@@ -164,6 +164,8 @@ describe('e2e: every page fits phones and tablets', function () {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.waitForURL(`${baseUrl}/admin/products/${product.id}`);
     await page.close();
+    // A buyer with a paid order, so orders and customers show their full states.
+    const buyer = await buyerWithHistory();
     const adminPages: [string, string][] = [
       ['admin-dashboard', '/admin'],
       ['admin-products', '/admin/products'],
@@ -174,8 +176,13 @@ describe('e2e: every page fits phones and tablets', function () {
       ['admin-categories', '/admin/categories'],
       ['admin-category-edit', `/admin/categories/${category.id}`],
       ['admin-orders', '/admin/orders'],
+      ['admin-orders-empty', '/admin/orders?status=expired'],
+      ['admin-order', `/admin/orders/${buyer.orderId}`],
+      ['admin-order-refund', `/admin/orders/${buyer.orderId}/refund`],
       ['admin-customers', '/admin/customers'],
-      ['admin-customer', `/admin/customers/${admin.id}`],
+      ['admin-customer', `/admin/customers/${buyer.user.id}`],
+      ['admin-customer-disable', `/admin/customers/${buyer.user.id}/disable`],
+      ['admin-customer-self', `/admin/customers/${admin.id}`],
     ];
     const failures = await check(context, adminPages);
     // And as the owner mostly sees them, on a desktop (screenshots to look at).
