@@ -28,6 +28,8 @@ export async function up(knex: Knex): Promise<void> {
     // Uploaded images are stored as <image_key>-<width>.webp in several widths (srcset).
     t.string('image_key', 120);
   });
+  // The A–Z sort key as a column, so its index holds it and a deep page is an index-only walk.
+  await knex.raw('ALTER TABLE products ADD COLUMN title_key text GENERATED ALWAYS AS (lower(title)) STORED');
   await knex.schema.alterTable('users', (t) => {
     t.timestamp('disabled_at', { useTz: true });
   });
@@ -39,8 +41,12 @@ export async function up(knex: Knex): Promise<void> {
     CREATE INDEX products_slug_trgm_idx ON products USING GIN (slug gin_trgm_ops);
     CREATE INDEX products_created_idx ON products (created_at DESC, id DESC);
     CREATE INDEX products_updated_idx ON products (updated_at DESC, id DESC);
-    CREATE INDEX products_title_idx ON products (lower(title), id);
+    CREATE INDEX products_title_idx ON products (title_key, id);
     CREATE INDEX products_price_idx ON products (price_paise, id);
+    -- Hidden and archived products are few: their own partial indexes keep those filters and
+    -- their capped counts to a few thousand index entries.
+    CREATE INDEX products_hidden_idx ON products (category_id, created_at DESC, id DESC) WHERE NOT is_visible AND archived_at IS NULL;
+    CREATE INDEX products_archived_idx ON products (archived_at DESC) WHERE archived_at IS NOT NULL;
     -- Whether a category still holds products (hidden or archived too) before it is deleted.
     CREATE INDEX products_category_all_idx ON products (category_id);
   `);
@@ -80,9 +86,9 @@ export async function down(knex: Knex): Promise<void> {
     ALTER TABLE webhook_events DROP COLUMN razorpay_payment_id, DROP COLUMN razorpay_order_id;
     DROP INDEX orders_status_created_idx, orders_created_idx;
     DROP INDEX login_failures_user_idx, users_created_idx, users_name_prefix_idx, users_email_prefix_idx;
-    DROP INDEX products_category_all_idx, products_price_idx, products_title_idx, products_updated_idx, products_created_idx, products_slug_trgm_idx, products_title_trgm_idx;
+    DROP INDEX products_archived_idx, products_hidden_idx, products_category_all_idx, products_price_idx, products_title_idx, products_updated_idx, products_created_idx, products_slug_trgm_idx, products_title_trgm_idx;
   `);
   await knex.schema.alterTable('users', (t) => t.dropColumn('disabled_at'));
-  await knex.schema.alterTable('products', (t) => t.dropColumns('archived_at', 'image_key'));
+  await knex.schema.alterTable('products', (t) => t.dropColumns('archived_at', 'image_key', 'title_key'));
   await knex.schema.dropTable('audit_log');
 }

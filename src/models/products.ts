@@ -89,7 +89,7 @@ export interface AdminProductFilter {
 const ADMIN_SORTS: Record<AdminProductSort, string> = {
   newest: 'created_at DESC, id DESC',
   updated: 'updated_at DESC, id DESC',
-  title: 'lower(title) ASC, id ASC',
+  title: 'title_key ASC, id ASC',
   'price-asc': 'price_paise ASC, id ASC',
   'price-desc': 'price_paise DESC, id DESC',
 };
@@ -279,11 +279,13 @@ export function createProductModel(db: Db) {
 
     /** The admin list: every product (hidden and archived too), filtered and sorted by an index. */
     async adminList(f: AdminProductFilter, sort: AdminProductSort, limit: number, offset: number, trx: Knex | Knex.Transaction = db): Promise<AdminProductListRow[]> {
-      return (await adminMatching(trx, f)
-        .select('id', 'slug', 'title', 'image_url', 'image_key', 'price_paise', 'discount_percent', 'sale_price_paise', 'is_visible', 'is_featured', 'archived_at', 'category_id', 'file_name', 'updated_at')
-        .orderByRaw(ADMIN_SORTS[sort])
-        .limit(limit)
-        .offset(offset)) as AdminProductListRow[];
+      // Ids first, by the sort's index alone (index-only however deep), then those rows: a deferred join.
+      const page = adminMatching(trx, f).select('id').orderByRaw(ADMIN_SORTS[sort]).limit(limit).offset(offset);
+      const rows = (await trx('products')
+        .whereIn('id', page)
+        .select('id', 'slug', 'title', 'image_url', 'image_key', 'price_paise', 'discount_percent', 'sale_price_paise', 'is_visible', 'is_featured', 'archived_at', 'category_id', 'file_name', 'updated_at', 'created_at', 'title_key')
+        .orderByRaw(ADMIN_SORTS[sort])) as AdminProductListRow[];
+      return rows;
     },
 
     /** How many products the admin filter matches, counting at most `cap`. */
