@@ -4,7 +4,7 @@ import type { Db } from '../db/knex.js';
 import type { Clock } from '../lib/clock.js';
 import { AppError, NotFoundError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { formatINR } from '../lib/money.js';
+import { queueOrderConfirmation } from './order-confirmation.js';
 import type { CartModel } from '../models/cart.js';
 import type { EntitlementModel } from '../models/entitlements.js';
 import type { OrderModel, OrderRow } from '../models/orders.js';
@@ -93,28 +93,7 @@ export function createCheckoutService(d: CheckoutDeps) {
     const items = await orders.items(order.id, trx);
     await d.entitlements.createForOrder(items.map((i) => ({ user_id: order.user_id, order_id: order.id, product_id: i.product_id, max_downloads: d.settings.downloadLimit * i.quantity })), trx);
     await d.carts.removeLines(order.user_id, items.map((i) => i.product_id), trx);
-    const user = await d.users.findById(order.user_id, trx);
-    const rights = await d.entitlements.forOrder(order.id, trx);
-    const linkOf = (productId: number) => {
-      const right = rights.find((r) => r.product_id === productId);
-      return right && d.downloadLink ? d.downloadLink(right.id, order.user_id) : `${d.settings.baseUrl}/orders/${order.id}`;
-    };
-    let outboxId: number | undefined;
-    if (user) {
-      outboxId = await d.mail.queue(
-        'order-confirmation',
-        user.email,
-        `Your ${d.settings.storeName} order #${order.id} is ready to download`,
-        {
-          name: user.name,
-          orderId: order.id,
-          total: formatINR(order.total_paise),
-          items: items.map((i) => ({ title: i.title, quantity: i.quantity, license: i.license_type, lineTotal: formatINR(i.line_total_paise), link: linkOf(i.product_id) })),
-          orderLink: `${d.settings.baseUrl}/orders/${order.id}`,
-        },
-        trx,
-      );
-    }
+    const outboxId = (await queueOrderConfirmation({ ...d, orders }, order, trx, items))?.outboxId;
     return { order: { ...order, status: 'paid', paid_at: now }, fulfilled: true, outcome: 'fulfilled', outboxId };
   }
 

@@ -11,6 +11,7 @@ import type { UserModel } from '../models/users.js';
 import type { Actor, AuditService } from './audit-service.js';
 import type { MailService } from './mail-service.js';
 import { PaymentGatewayError, type RazorpayGateway, type RzpRefund } from './razorpay-gateway.js';
+import { queueOrderConfirmation } from './order-confirmation.js';
 import type { RefundOutcome, RefundService } from './refund-service.js';
 
 /** Lists stop counting here ("10,000+"): an exact count of every order costs a full scan. */
@@ -276,30 +277,11 @@ export function createOrderAdminService(deps: {
         const order = await q.lock(orderId, trx);
         if (!order) throw new NotFoundError('There is no order with that number.');
         if (order.status !== 'paid') throw new ConflictError(`Order #${order.id} is ${order.status}: only a paid order's confirmation can be sent again.`, 'ORDER_NOT_PAID');
-        const user = await models.users.findById(order.user_id, trx);
-        if (!user) throw new NotFoundError('The buyer of this order no longer exists.');
-        const items = await models.orders.items(order.id, trx);
-        const rights = await models.entitlements.forOrder(order.id, trx);
-        // The same message, data and links as checkout-service's markPaid sends.
-        const linkOf = (productId: number) => {
-          const right = rights.find((r) => r.product_id === productId);
-          return right ? deps.downloadLink(right.id, order.user_id) : `${deps.settings.baseUrl}/orders/${order.id}`;
-        };
-        const id = await deps.mail.queue(
-          'order-confirmation',
-          user.email,
-          `Your ${deps.settings.storeName} order #${order.id} is ready to download`,
-          {
-            name: user.name,
-            orderId: order.id,
-            total: formatINR(order.total_paise),
-            items: items.map((i) => ({ title: i.title, quantity: i.quantity, license: i.license_type, lineTotal: formatINR(i.line_total_paise), link: linkOf(i.product_id) })),
-            orderLink: `${deps.settings.baseUrl}/orders/${order.id}`,
-          },
-          trx,
-        );
-        await audit.record(trx, actor, { action: 'order.resend-confirmation', entity: 'order', id: order.id, summary: `Sent the confirmation of order #${order.id} again to ${user.email}`, after: { email_outbox_id: id } });
-        return { to: user.email, outboxId: id };
+        const sent = await queueOrderConfirmation({ ...deps, ...models }, order, trx);
+        if (!sent) throw new NotFoundError('The buyer of this order no longer exists.');
+        const { to: email, outboxId: id } = sent;
+        await audit.record(trx, actor, { action: 'order.resend-confirmation', entity: 'order', id: order.id, summary: `Sent the confirmation of order #${order.id} again to ${email}`, after: { email_outbox_id: id } });
+        return { to: email, outboxId: id };
       });
       deps.mail.sendSoon([outboxId]);
       return { to };
