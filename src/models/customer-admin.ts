@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
+import type { AdminEntitlementRow } from './order-admin.js';
 import type { OrderStatus } from './orders.js';
 import type { Role, UserRow } from './users.js';
 
@@ -50,16 +51,8 @@ export interface CustomerFailureRow {
   created_at: Date;
 }
 
-export interface CustomerEntitlementRow {
-  id: number;
-  order_id: number;
-  product_id: number;
-  title: string;
-  max_downloads: number;
-  download_count: number;
-  revoked_at: Date | null;
-  created_at: Date;
-}
+/** A purchase on a customer's page: an order's entitlement row with the order it came from. */
+export type CustomerEntitlementRow = AdminEntitlementRow & { order_id: number };
 
 const likePrefix = (s: string) => `${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import type { OrderRow, OrderStatus } from './orders.js';
+import type { PaymentRecord } from './payments.js';
 
 type Handle = Knex | Knex.Transaction;
 
@@ -37,18 +38,7 @@ export interface AdminOrderListRow {
   buyer_name: string;
 }
 
-export interface AdminPaymentRow {
-  id: number;
-  razorpay_payment_id: string;
-  status: string;
-  amount_paise: number;
-  currency: string;
-  method: string | null;
-  error_code: string | null;
-  error_description: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type AdminPaymentRow = Omit<PaymentRecord, 'order_id'> & { id: number; created_at: Date; updated_at: Date };
 
 export interface AdminWebhookEventRow {
   id: number;
