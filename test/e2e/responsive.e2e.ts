@@ -2,13 +2,13 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { makeUser } from '../support/accounts.js';
 import { screenshot, useBrowserApp } from '../support/browser.js';
 import type { TestContext } from '../support/context.js';
-import { layoutProblems, WIDTHS, type LayoutProblem } from '../support/layout-check.js';
+import { checkPages, layoutProblems, report, signInContext, type PageToCheck } from '../support/layout-check.js';
 
 /**
  * Every page a shopper or an admin can reach, signed out, signed in and as admin, in its empty
  * and full states, at 360, 390 and 768 px: no sideways scrolling and no tap target under 24×24.
  * A screenshot of each lands in test-results/screenshots/responsive/. Pages that later features
- * add join these lists.
+ * add join these lists, or check their pages in their own e2e file with checkPages.
  */
 describe('e2e: every page fits phones and tablets', function () {
   this.timeout(300_000);
@@ -18,41 +18,8 @@ describe('e2e: every page fits phones and tablets', function () {
   let browser: Browser;
   before(() => ({ t, baseUrl, browser } = env));
 
-  /** Visits each path at each width in one browser context; returns what does not fit. */
-  async function check(context: BrowserContext, pages: [name: string, path: string, status?: number][]): Promise<string[]> {
-    const failures: string[] = [];
-    const page = await context.newPage();
-    for (const width of WIDTHS) {
-      await page.setViewportSize({ width, height: 800 });
-      for (const [name, path, status = 200] of pages) {
-        const res = await page.goto(baseUrl + path);
-        if (res?.status() !== status) failures.push(`${name} (${path}) answered ${res?.status()}, expected ${status}`);
-        await page.waitForLoadState('networkidle');
-        const problems: LayoutProblem[] = await layoutProblems(page, width);
-        for (const p of problems) failures.push(`${name} @${p.width}: ${p.kind} ${p.detail}`);
-        await screenshot(page, `responsive/${name}-${width}`);
-      }
-    }
-    await page.close();
-    return failures;
-  }
-
-  /** Fails with every problem listed (chai would cut a long message short). */
-  function report(failures: string[]) {
-    if (failures.length) throw new Error(`${failures.length} layout problems:\n${failures.join('\n')}`);
-  }
-
-  async function signedIn(email: string, password: string): Promise<BrowserContext> {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${baseUrl}/login`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/account$/);
-    await page.close();
-    return context;
-  }
+  const check = (context: BrowserContext, pages: PageToCheck[]) => checkPages(context, baseUrl, pages);
+  const signedIn = (email: string, password: string) => signInContext(browser, baseUrl, email, password);
 
   /** A buyer with one paid order (through the bundled Razorpay emulator) and two items in the cart. */
   async function buyerWithHistory() {

@@ -1,4 +1,5 @@
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { screenshot } from './browser.js';
 
 /** The phone and tablet widths every page must fit (issue 9): small Android, iPhone, iPad portrait. */
 export const WIDTHS = [360, 390, 768] as const;
@@ -49,4 +50,46 @@ export async function layoutProblems(page: Page, width: number): Promise<LayoutP
     return out;
   });
   return found.map((p) => ({ ...p, width }));
+}
+
+/** A page to visit: a name for its screenshots, its path, and the status it must answer with. */
+export type PageToCheck = [name: string, path: string, status?: number];
+
+/**
+ * Visits each path at each width in one browser context and returns what does not fit; a
+ * screenshot of each lands in test-results/screenshots/responsive/<name>-<width>.png.
+ */
+export async function checkPages(context: BrowserContext, baseUrl: string, pages: PageToCheck[]): Promise<string[]> {
+  const failures: string[] = [];
+  const page = await context.newPage();
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const [name, path, status = 200] of pages) {
+      const res = await page.goto(baseUrl + path);
+      if (res?.status() !== status) failures.push(`${name} (${path}) answered ${res?.status()}, expected ${status}`);
+      await page.waitForLoadState('networkidle');
+      for (const p of await layoutProblems(page, width)) failures.push(`${name} @${p.width}: ${p.kind} ${p.detail}`);
+      await screenshot(page, `responsive/${name}-${width}`);
+    }
+  }
+  await page.close();
+  return failures;
+}
+
+/** Fails with every problem listed (chai would cut a long message short). */
+export function report(failures: string[]): void {
+  if (failures.length) throw new Error(`${failures.length} layout problems:\n${failures.join('\n')}`);
+}
+
+/** A browser context signed in through the login form. */
+export async function signInContext(browser: Browser, baseUrl: string, email: string, password: string): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/account$/);
+  await page.close();
+  return context;
 }
