@@ -7,7 +7,7 @@ import type { Deps } from './deps.js';
 import { createAssetUrl } from './lib/assets.js';
 import { formatINR } from './lib/money.js';
 import { publicDir, viewsDir } from './lib/paths.js';
-import { formatCount, formatDate, formatDateTime, priceHtml, starsHtml } from './lib/view-helpers.js';
+import { formatCount, formatDate, formatDateTime, priceHtml, starsHtml, timeLeft } from './lib/view-helpers.js';
 import { flashMessages, sessionLifetime } from './middleware/auth.js';
 import { csrfProtection } from './middleware/csrf.js';
 import { errorHandler, notFound } from './middleware/errors.js';
@@ -27,6 +27,9 @@ import { pageRoutes } from './routes/pages.js';
 import { paymentRoutes, webhookRoutes } from './routes/payments.js';
 import { productsApiRoutes } from './routes/products.js';
 import { SHARED_CACHE_PATHS, shopRoutes } from './routes/shop.js';
+import { NEWSLETTER_CSRF_EXEMPT, newsletterRoutes } from './routes/newsletter.js';
+import { testimonialRoutes } from './routes/testimonials.js';
+import { productRequestRoutes } from './routes/product-requests.js';
 
 /** Builds the Express app. Does no I/O itself: every connection lives in deps. */
 export function createApp(deps: Deps): Express {
@@ -52,13 +55,15 @@ export function createApp(deps: Deps): Express {
   app.locals.formatDate = formatDate;
   app.locals.stars = starsHtml;
   app.locals.price = priceHtml;
+  app.locals.timeLeft = timeLeft;
   app.locals.asset = createAssetUrl(publicDir);
   app.locals.year = new Date().getFullYear();
 
   app.use(requestLogger(logger));
   app.use(securityHeaders({ isProduction: config.isProduction }));
   // Before compression and the session: a guest's catalog page from memory costs neither.
-  app.use(sharedPageCache(deps.pageCache, { paths: SHARED_CACHE_PATHS }));
+  // A kept page holds prices: it goes stale when an offer next starts or ends.
+  app.use(sharedPageCache(deps.pageCache, { paths: SHARED_CACHE_PATHS, now: () => deps.clock.now().getTime(), staleAt: () => deps.services.deals.nextPriceChange()?.getTime() }));
   app.use(compression());
   // Each folder of public/ under its own prefix, so only asset URLs cost a file-system lookup.
   const staticOptions = {
@@ -92,7 +97,7 @@ export function createApp(deps: Deps): Express {
   );
   // The payment callback is authenticated by Razorpay's signature and arrives cross-site. Admin
   // uploads (multipart) check the token themselves once the form is read (routes/admin/uploads.ts).
-  app.use(csrfProtection({ skip: (req) => req.path === '/checkout/callback', uploads: isUploadRequest }));
+  app.use(csrfProtection({ skip: (req) => req.path === '/checkout/callback' || NEWSLETTER_CSRF_EXEMPT.has(req.path), uploads: isUploadRequest }));
   app.use(deps.passport.initialize());
   app.use(deps.passport.session());
   app.use(sessionLifetime({ absoluteMs: config.sessionAbsoluteMs, clock: deps.clock }));
@@ -105,6 +110,9 @@ export function createApp(deps: Deps): Express {
     // request (a sign-in) has none yet.
     const pageView = req.user && req.method === 'GET' && !req.path.startsWith('/api/');
     res.locals.cartCount = pageView ? ((req.user as { cart_count?: number }).cart_count ?? (await deps.services.cart.count(req.user!.id))) : 0;
+    // The instant this page is priced at ("ends in 2 d 4 h"), and the banners of the offers running then.
+    res.locals.now = deps.clock.now();
+    res.locals.banners = req.method === 'GET' && !req.path.startsWith('/api/') && !req.path.startsWith('/admin') ? await deps.services.deals.banners() : [];
     next();
   });
 
@@ -116,6 +124,9 @@ export function createApp(deps: Deps): Express {
   app.use(cartRoutes(deps));
   app.use(productsApiRoutes(deps));
   app.use(pageRoutes(deps));
+  app.use(testimonialRoutes(deps));
+  app.use(productRequestRoutes(deps));
+  app.use(newsletterRoutes(deps));
   app.use(shopRoutes(deps));
 
   app.use(notFound);

@@ -17,6 +17,9 @@ import { createOrderModel } from './models/orders.js';
 import { createPaymentModel } from './models/payments.js';
 import { createAlertModel } from './models/alerts.js';
 import { createAuditLogModel } from './models/audit-log.js';
+import { createOfferModel } from './models/offers.js';
+import { createDealService } from './services/deal-service.js';
+import { createDealAdminService } from './services/deal-admin-service.js';
 import { createAuditService } from './services/audit-service.js';
 import { createImageService } from './services/image-service.js';
 import { createProductAdminService } from './services/product-admin-service.js';
@@ -46,6 +49,12 @@ import { createWebhookService } from './services/webhook-service.js';
 import { createFolderTransport, createMailService, createSmtpTransport, type MailTransport } from './services/mail-service.js';
 import { createRateLimits } from './services/rate-limits.js';
 import { createTwoFactorService } from './services/two-factor-service.js';
+import { createNewsletterSubscriberModel } from './models/newsletter-subscribers.js';
+import { createNewsletterAdminService, createNewsletterService } from './services/newsletter-service.js';
+import { createProductRequestModel } from './models/product-requests.js';
+import { createProductRequestService } from './services/product-request-service.js';
+import { createTestimonialModel } from './models/testimonials.js';
+import { createTestimonialService } from './services/testimonial-service.js';
 
 /**
  * Everything the app, the jobs and the CLI run on, built by createDeps: the only place that calls
@@ -72,6 +81,10 @@ function createModels(db: Db) {
     alerts: createAlertModel(db),
     contactMessages: createContactMessageModel(db),
     auditLog: createAuditLogModel(db),
+    newsletterSubscribers: createNewsletterSubscriberModel(db),
+    offers: createOfferModel(db),
+    productRequests: createProductRequestModel(db),
+    testimonials: createTestimonialModel(db),
   };
 }
 
@@ -110,12 +123,17 @@ export function createDeps(
     clock,
     settings: { baseUrl: config.baseUrl, storeName: config.storeName, dataKeys: config.dataKeys, requireAdmin2fa: config.requireAdmin2fa },
   };
-  const auth = createAuthService(account);
+  // Newsletter sign-ups (also the opt-in box at account sign-up).
+  const newsletter = createNewsletterService({ db, subscribers: models.newsletterSubscribers, mail, limits: { ip: limits.newsletterIp, email: limits.newsletterEmail }, clock, settings: { baseUrl: config.baseUrl, storeName: config.storeName, dataKeys: config.dataKeys } });
+  const auth = createAuthService(account, { newsletterOptIn: newsletter.optInAtSignup });
+  // Offers price everything the shop shows and charges (services/pricing.ts).
+  const deals = createDealService({ offers: models.offers, clock });
   const services = {
-    catalog: createCatalogService({ products: models.products, categories: models.categories }),
+    deals,
+    catalog: createCatalogService({ products: models.products, categories: models.categories, offers: deals.book }),
     auth,
     twoFactor: createTwoFactorService({ ...account, auth }),
-    cart: createCartService({ db, carts: models.carts, products: models.products, orders: models.orders, clock }),
+    cart: createCartService({ db, carts: models.carts, products: models.products, orders: models.orders, deals, clock }),
   };
   const storage: FileStorage = config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.storageDir);
   const downloads = createDownloadService({
@@ -142,6 +160,7 @@ export function createDeps(
     carts: models.carts,
     users: models.users,
     cart: services.cart,
+    deals,
     gateway,
     mail,
     clock,
@@ -162,12 +181,16 @@ export function createDeps(
   const categoryAdmin = createCategoryAdminService({ db, categories: models.categories, audit, catalog: services.catalog, pageCache });
   // The orders and customers modules (each service lists what it needs).
   const orderAdmin = createOrderAdminService({ db, models, gateway, refunds, mail, audit, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName }, downloadLink: downloads.linkFor });
+  const dealAdmin = createDealAdminService({ db, offers: models.offers, deals, audit, pageCache, clock });
   const customerAdmin = createCustomerAdminService({ db, sessions: models.sessions, audit, clock });
-  const admin = { audit, images, productAdmin, categoryAdmin, orderAdmin, customerAdmin };
+  const newsletterAdmin = createNewsletterAdminService({ db, subscribers: models.newsletterSubscribers, audit, clock });
+  const admin = { audit, images, productAdmin, categoryAdmin, orderAdmin, customerAdmin, dealAdmin, newsletterAdmin };
+  const testimonials = createTestimonialService({ db, testimonials: models.testimonials, orders: models.orders, audit, images, pageCache, clock });
   const catalogChanges = createNotificationListener({ url: opts.databaseUrl, ssl: config.databaseSsl, channels: ['catalog_changed'] });
   const catalogChanged = () => {
     pageCache.clear();
     services.catalog.clearCaches();
+    deals.clearCache();
   };
   catalogChanges.on('notification', catalogChanged);
   // Changes made while it was away were not heard: start from nothing.
@@ -179,6 +202,7 @@ export function createDeps(
     pageCache.disable();
     opts.logger.warn({ err }, 'catalog change notices interrupted; shared page cache off until they resume');
   });
+  const productRequests = createProductRequestService({ db, requests: models.productRequests, audit, mail, limits: { create: limits.productRequestUser, vote: limits.productVoteUser }, clock, logger: opts.logger, baseUrl: config.baseUrl });
   const contact = createContactService({ db, messages: models.contactMessages, mail, limiter: limits.contactIp, supportEmail: config.supportEmail, storeName: config.storeName });
 
   return {
@@ -188,7 +212,7 @@ export function createDeps(
     logger: opts.logger,
     clock,
     models,
-    services: { ...services, ...payments, contact, ...admin },
+    services: { ...services, ...payments, newsletter, contact, ...admin, testimonials, productRequests },
     mail,
     storage,
     razorpayEmulator,

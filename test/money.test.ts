@@ -23,7 +23,7 @@ describe('money and pricing', () => {
   });
 
   it('priceOf gives list price, sale price and savings together', () => {
-    expect(priceOf({ price_paise: 129_900, discount_percent: 25 })).to.deep.equal({
+    expect(priceOf({ id: 1, category_id: 1, price_paise: 129_900, discount_percent: 25 })).to.deep.equal({
       unitPrice: 129_900,
       discountPercent: 25,
       salePrice: 97_400,

@@ -4,6 +4,7 @@
 // on sign-out this browser's copy is cleared so the next person sees an empty cart.
 (() => {
   const STORE_KEY = 'pixelbazaar.cart.v1';
+  const COUPON_KEY = 'pixelbazaar.coupon.v1';
   const ANON_KEY = 'pixelbazaar.anon.v1';
   const signedIn = document.body.dataset.signedIn === '1';
   const inr = new Intl.NumberFormat('en-IN', { style: 'currency', currency: 'INR', maximumFractionDigits: 2 });
@@ -19,7 +20,12 @@
     }
   }
   const writeGuest = (items) => localStorage.setItem(STORE_KEY, JSON.stringify(items));
-  const clearGuest = () => localStorage.removeItem(STORE_KEY);
+  const clearGuest = () => {
+    localStorage.removeItem(STORE_KEY);
+    localStorage.removeItem(COUPON_KEY);
+  };
+  // A guest's coupon code is kept with the lines and checked by the server on every quote.
+  const guestCoupon = () => localStorage.getItem(COUPON_KEY) || '';
   function anonymousId() {
     let id = localStorage.getItem(ANON_KEY);
     if (!id) {
@@ -49,7 +55,13 @@
     return data;
   }
   const EMPTY = { items: [], subtotal: 0, discount: 0, total: 0, currency: 'INR', count: 0, dropped: [] };
-  const quote = async (items) => (items.length ? api('GET', `/api/cart/quote?items=${items.map((i) => `${i.productId}:${i.quantity}`).join(',')}`) : EMPTY);
+  async function quote(items) {
+    if (!items.length) return EMPTY;
+    const code = guestCoupon();
+    const priced = await api('GET', `/api/cart/quote?items=${items.map((i) => `${i.productId}:${i.quantity}`).join(',')}${code ? `&coupon=${encodeURIComponent(code)}` : ''}`);
+    if (priced.couponDropped) localStorage.removeItem(COUPON_KEY);
+    return priced;
+  }
   const track = (action, productId) => api('POST', '/api/cart/events', { anonymousId: anonymousId(), action, productId }).catch(() => undefined);
 
   // --- header count --------------------------------------------------------------------------
@@ -86,6 +98,17 @@
     await track('remove', productId);
     return quote(readGuest());
   }
+  async function applyCoupon(code) {
+    if (signedIn) return api('POST', '/api/cart/coupon', { code });
+    const priced = await api('POST', '/api/cart/coupon', { code, items: readGuest() });
+    localStorage.setItem(COUPON_KEY, priced.coupon.code);
+    return priced;
+  }
+  async function removeCoupon() {
+    if (signedIn) return api('POST', '/api/cart/coupon/remove', {});
+    localStorage.removeItem(COUPON_KEY);
+    return quote(readGuest());
+  }
   async function load() {
     if (signedIn) return api('GET', '/api/cart');
     const items = readGuest();
@@ -103,7 +126,8 @@
       history.replaceState(null, '', location.pathname + (params.size ? `?${params}` : '') + location.hash);
     }
     if (signedIn && readGuest().length) {
-      const merged = await api('POST', '/api/cart/merge', { items: readGuest() });
+      const code = guestCoupon();
+      const merged = await api('POST', '/api/cart/merge', { items: readGuest(), ...(code ? { coupon: code } : {}) });
       clearGuest();
       showCount(merged.count);
       if (merged.dropped.length) notice(merged.dropped);
@@ -181,6 +205,11 @@
       const was = li.querySelector('[data-was]');
       was.textContent = item.discountPercent > 0 ? money(item.unitPrice) : '';
       li.querySelector('[data-line-total]').textContent = money(item.lineTotal);
+      const offer = li.querySelector('[data-offer]');
+      if (item.offer) {
+        offer.hidden = false;
+        offer.textContent = `${item.offer.name} price`;
+      }
       const removeButton = li.querySelector('[data-remove]');
       removeButton.setAttribute('aria-label', `Remove ${item.title}`);
       removeButton.addEventListener('click', async () => {
@@ -205,7 +234,61 @@
     saving.textContent = `You save ${money(cart.discount)} on list prices (already in the prices above).`;
     saving.hidden = cart.discount === 0;
     summary.querySelector('[data-cart-total]').textContent = money(cart.total);
+    renderCoupon(cart);
     showCount(cart.count);
+  }
+
+  function couponMessage(text, isError) {
+    const message = root.querySelector('[data-coupon-message]');
+    message.hidden = !text;
+    message.textContent = text || '';
+    message.classList.toggle('error', Boolean(isError));
+  }
+  function renderCoupon(cart) {
+    const c = cart.coupon;
+    const row = root.querySelector('[data-cart-coupon-row]');
+    row.hidden = !(c && c.applied);
+    if (c && c.applied) {
+      root.querySelector('[data-cart-coupon-code]').textContent = c.code;
+      root.querySelector('[data-cart-coupon-discount]').textContent = `−${money(cart.couponDiscount)}`;
+    }
+    root.querySelector('[data-coupon-form]').hidden = Boolean(c);
+    const applied = root.querySelector('[data-coupon-applied]');
+    applied.hidden = !c;
+    applied.classList.toggle('coupon-idle', Boolean(c && !c.applied));
+    if (c) {
+      root.querySelector('[data-coupon-applied-code]').textContent = c.code;
+      root.querySelector('[data-coupon-applied-text]').textContent = c.applied ? `${c.name}: you save ${money(c.discount)}` : c.message;
+    }
+    if (cart.couponDropped) couponMessage(`${cart.couponDropped.code}: ${cart.couponDropped.message}`, true);
+  }
+  if (root) {
+    root.querySelector('[data-coupon-form]').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const input = root.querySelector('[data-coupon-input]');
+      const code = input.value.trim();
+      if (!code) return couponMessage('Enter a code.', true);
+      const button = event.target.querySelector('button');
+      button.disabled = true;
+      try {
+        const cart = await applyCoupon(code);
+        input.value = '';
+        couponMessage('');
+        render(cart);
+      } catch (err) {
+        couponMessage(err.message, true);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    root.querySelector('[data-coupon-remove]').addEventListener('click', async () => {
+      try {
+        couponMessage('');
+        render(await removeCoupon());
+      } catch (err) {
+        couponMessage(err.message, true);
+      }
+    });
   }
 
   (async () => {

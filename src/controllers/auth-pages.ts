@@ -85,7 +85,7 @@ export function createAuthPagesController(deps: { auth: AuthService; actions: Se
 
     /** POST /signup */
     async signup(req: Request, res: Response) {
-      const values = { email: String(req.body?.email ?? ''), name: String(req.body?.name ?? '') };
+      const values = { email: String(req.body?.email ?? ''), name: String(req.body?.name ?? ''), newsletter: req.body?.newsletter === '1' };
       await form(res, 'account/signup', { title: 'Create your account', values }, async () => {
         const body = s.parseForm(s.signupBody, req.body);
         await auth.signup(body, info(req));

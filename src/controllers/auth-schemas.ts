@@ -18,7 +18,9 @@ export const token = z.string({ error: 'The link is missing its token.' }).min(1
 export const code = z.string({ error: 'Enter the code.' }).trim().min(6, 'Enter the 6-digit code or a recovery code.').max(20, 'That code is too long.');
 
 /** Sign-up ignores extra fields such as `role`: a client can never choose its own privileges. */
-export const signupBody = z.object({ email, password, name });
+/** `newsletter`: the opt-in box (unchecked by default); a form sends "1", JSON a boolean. */
+export const newsletterOptIn = z.union([z.boolean(), z.enum(['1', 'on', 'true']).transform(() => true)], { error: 'Tick the box or leave it empty.' }).optional();
+export const signupBody = z.object({ email, password, name, newsletter: newsletterOptIn });
 export const loginBody = z.object({ email, password: z.string({ error: 'Enter your password.' }).min(1, 'Enter your password.').max(1024) }).strict();
 export const emailBody = z.object({ email }).strict();
 export const tokenBody = z.object({ token }).strict();

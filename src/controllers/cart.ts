@@ -4,6 +4,7 @@ import { UnauthorizedError } from '../lib/errors.js';
 import { idField, idNumber } from '../lib/fields.js';
 import { parseInput } from '../lib/validate.js';
 import { MAX_LINES, MAX_QUANTITY, type CartService } from '../services/cart-service.js';
+import { COUPON_CODE_MAX } from '../services/deal-service.js';
 
 const productId = idNumber('productId');
 const quantity = z
@@ -15,7 +16,16 @@ const line = z.object({ productId, quantity: quantity.default(1) }).strict();
 
 const addBody = z.object({ productId, quantity: quantity.optional() }).strict();
 const removeBody = z.object({ productId }).strict();
-const mergeBody = z.object({ items: z.array(line, { error: 'items must be a list.' }).max(MAX_LINES, `At most ${MAX_LINES} items.`) }).strict();
+const items = z.array(line, { error: 'items must be a list.' }).max(MAX_LINES, `At most ${MAX_LINES} items.`);
+const couponCode = z
+  .string({ error: 'Enter a code.' })
+  .trim()
+  .min(1, 'Enter a code.')
+  .max(COUPON_CODE_MAX, `Codes are at most ${COUPON_CODE_MAX} characters.`)
+  .regex(/^[A-Za-z0-9_-]+$/, 'Codes are letters, digits, - and _ only.');
+const mergeBody = z.object({ items, coupon: couponCode.optional() }).strict();
+/** A signed-in shopper's code goes on the saved cart; a guest sends the lines kept in the browser. */
+const couponBody = z.object({ code: couponCode, items: items.optional() }).strict();
 const guestEventBody = z
   .object({
     anonymousId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'anonymousId must be 8–64 letters, digits, - or _.'),
@@ -35,6 +45,7 @@ const quoteQuery = z
       .regex(/^(\d{1,10}:\d{1,2})(,\d{1,10}:\d{1,2})*$/, 'items must be a list like 12:1,15:2.')
       .optional(),
     ),
+    coupon: couponCode.optional(),
   })
   .strict();
 
@@ -89,7 +100,7 @@ export function createCartController(deps: { cart: CartService }) {
     /** POST /api/cart/merge {items}: folds a guest cart into the user's after sign-in. */
     async merge(req: Request, res: Response) {
       const body = parseInput(mergeBody, req.body);
-      res.json(await cart.merge(userId(req), body.items));
+      res.json(await cart.merge(userId(req), body.items, body.coupon));
     },
 
     /** GET /api/cart/quote?items=12:1,15:2: current prices for a guest cart. */
@@ -102,7 +113,23 @@ export function createCartController(deps: { cart: CartService }) {
       const bad = items.findIndex((i) => !line.safeParse(i).success);
       if (bad >= 0) parseInput(line, items[bad]);
       if (items.length > MAX_LINES) parseInput(mergeBody, { items });
-      res.set('Cache-Control', 'no-store').json(await cart.quote(items));
+      res.set('Cache-Control', 'no-store').json(await cart.quote(items, q.coupon));
+    },
+
+    /**
+     * POST /api/cart/coupon {code, items?}: applies a coupon code, or says why it cannot (400/409
+     * with the reason as `code` and the message on the field). Signed in, it goes on the saved
+     * cart; a guest's browser keeps the code with its lines.
+     */
+    async applyCoupon(req: Request, res: Response) {
+      const body = parseInput(couponBody, req.body);
+      const who = req.user ? { userId: req.user.id } : { items: body.items ?? [] };
+      res.set('Cache-Control', 'no-store').json(await cart.applyCoupon(who, body.code));
+    },
+
+    /** POST /api/cart/coupon/remove: takes the code off the saved cart (a guest's browser just forgets it). */
+    async removeCoupon(req: Request, res: Response) {
+      res.set('Cache-Control', 'no-store').json(await cart.removeCoupon(userId(req)));
     },
 
     /** POST /api/cart/events {anonymousId, action, productId}: a guest's add/remove, for analytics. */

@@ -10,6 +10,8 @@ export interface CachedPage {
   body: Buffer;
   gzip?: Buffer;
   etag: string;
+  /** From this instant (ms) the page is wrong (a price changes) and is not served. */
+  staleAt?: number;
 }
 
 /**
@@ -23,9 +25,10 @@ export interface CachedPage {
 export interface PageCache {
   readonly enabled: boolean;
   readonly generation: number;
-  get(key: string): CachedPage | undefined;
-  /** Stores a page rendered since `generation` was read; returns its entry (or undefined if stale). */
-  set(key: string, html: string, generation: number): CachedPage | undefined;
+  /** The page kept for `key`, unless it went stale by `now` (ms). */
+  get(key: string, now?: number): CachedPage | undefined;
+  /** Stores a page rendered since `generation` was read, good until `staleAt`; returns its entry (or undefined if stale). */
+  set(key: string, html: string, generation: number, staleAt?: number): CachedPage | undefined;
   clear(): void;
   enable(): void;
   disable(): void;
@@ -58,11 +61,19 @@ export function createPageCache(opts: { maxBytes?: number; ttlMs?: number } = {}
     get size() {
       return lru.size;
     },
-    get: (key) => (enabled ? lru.get(key) : undefined),
-    set(key, html, since) {
+    get(key, now = Date.now()) {
+      if (!enabled) return undefined;
+      const page = lru.get(key);
+      if (page?.staleAt !== undefined && now >= page.staleAt) {
+        lru.delete(key);
+        return undefined;
+      }
+      return page;
+    },
+    set(key, html, since, staleAt) {
       if (!enabled || since !== generation) return undefined;
       const body = Buffer.from(html);
-      const page: CachedPage = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+      const page: CachedPage = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"`, ...(staleAt !== undefined ? { staleAt } : {}) };
       lru.set(key, page);
       // Compressed off the request's critical path; until then the page goes out uncompressed.
       gzipAsync(body, { level: 6 }).then(

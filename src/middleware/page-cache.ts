@@ -38,8 +38,19 @@ function sendCached(req: Request, res: Response, page: CachedPage) {
  * compression and routers, so a hit costs none of them. Requests with a session never read or
  * fill it. Only a 200 whose render put nothing into a new session is kept.
  */
-export function sharedPageCache(cache: PageCache, opts: { paths: RegExp; maxKeyLength?: number }): RequestHandler {
+export function sharedPageCache(
+  cache: PageCache,
+  opts: {
+    paths: RegExp;
+    maxKeyLength?: number;
+    /** The clock (ms) the staleness below is measured by. */
+    now?: () => number;
+    /** When a page rendered now stops being right (prices change at an offer's start or end), ms. */
+    staleAt?: () => number | undefined;
+  },
+): RequestHandler {
   const maxKey = opts.maxKeyLength ?? 512;
+  const now = opts.now ?? Date.now;
   return (req, res, next) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !opts.paths.test(req.path)) return next();
     res.vary('Cookie');
@@ -50,7 +61,7 @@ export function sharedPageCache(cache: PageCache, opts: { paths: RegExp; maxKeyL
     res.setHeader('Cache-Control', GUEST_PAGE_CACHE_CONTROL);
     const key = req.originalUrl;
     if (key.length > maxKey) return next();
-    const hit = cache.get(key);
+    const hit = cache.get(key, now());
     if (hit) return sendCached(req, res, hit);
     if (!cache.enabled) return next();
 
@@ -60,7 +71,7 @@ export function sharedPageCache(cache: PageCache, opts: { paths: RegExp; maxKeyL
       const session = req.session as unknown as Record<string, unknown> | undefined;
       const sessionUsed = session !== undefined && Object.keys(session).some((k) => k !== 'cookie');
       if (res.statusCode === 200 && typeof body === 'string' && !sessionUsed && !res.getHeader('Set-Cookie')) {
-        const page = cache.set(key, body, generation);
+        const page = cache.set(key, body, generation, opts.staleAt?.());
         if (page) {
           res.setHeader('ETag', page.etag);
           res.setHeader('X-Page-Cache', 'miss');

@@ -9,6 +9,7 @@ export type CartAction = 'add' | 'remove' | 'merge';
 export interface CartLineWithProduct {
   product_id: number;
   quantity: number;
+  category_id: number | null;
   slug: string | null;
   title: string | null;
   image_url: string | null;
@@ -68,13 +69,24 @@ export function createCartModel(db: Db) {
     /** The user's lines in the order added, with their products (hidden or deleted ones too) and ownership, in one query. */
     async linesWithProducts(userId: number, trx: Handle = db): Promise<CartLineWithProduct[]> {
       const res = await trx.raw(
-        `SELECT i.product_id, i.quantity, p.slug, p.title, p.image_url, p.price_paise, p.discount_percent, p.license_type, p.is_visible,
+        `SELECT i.product_id, i.quantity, p.category_id, p.slug, p.title, p.image_url, p.price_paise, p.discount_percent, p.license_type, p.is_visible,
                 (p.id IS NOT NULL AND ${OWNED_SQL}) AS owned
          FROM carts c JOIN cart_items i ON i.cart_id = c.id LEFT JOIN products p ON p.id = i.product_id
          WHERE c.user_id = ? ORDER BY i.added_at, i.id`,
         [userId, userId],
       );
       return res.rows as CartLineWithProduct[];
+    },
+
+    /** The coupon code the user's cart carries, if any. */
+    async coupon(userId: number, trx: Handle = db): Promise<string | null> {
+      const row = (await trx('carts').where({ user_id: userId }).first('coupon_code')) as { coupon_code: string | null } | undefined;
+      return row?.coupon_code ?? null;
+    },
+
+    /** Puts a coupon code on the user's cart (creating the cart if needed), or takes it off (null). */
+    async setCoupon(userId: number, code: string | null, trx: Handle = db): Promise<void> {
+      await trx('carts').insert({ user_id: userId, coupon_code: code }).onConflict('user_id').merge({ coupon_code: code, updated_at: trx.fn.now() });
     },
 
     /** Adds a line or keeps the larger quantity: merging the same guest cart twice is a no-op. */

@@ -15,6 +15,8 @@ export interface OutboxRow {
   last_error: string | null;
   sent_at: Date | null;
   created_at: Date;
+  /** Extra headers for this message (e.g. List-Unsubscribe), or null. Dropped with the body once sent. */
+  headers: Record<string, string> | null;
 }
 
 type Handle = Knex | Knex.Transaction;
@@ -24,8 +26,9 @@ const SCRUBBED = '';
 
 export function createEmailOutboxModel(db: Db) {
   return {
-    async insert(row: Pick<OutboxRow, 'to_address' | 'subject' | 'html' | 'text' | 'template'> & { next_attempt_at?: Date; created_at?: Date }, trx: Handle = db): Promise<number> {
-      const [created] = await trx('email_outbox').insert(row).returning('id');
+    async insert(row: Pick<OutboxRow, 'to_address' | 'subject' | 'html' | 'text' | 'template'> & { next_attempt_at?: Date; created_at?: Date; headers?: Record<string, string> }, trx: Handle = db): Promise<number> {
+      const { headers, ...rest } = row;
+      const [created] = await trx('email_outbox').insert(headers && Object.keys(headers).length ? { ...rest, headers: JSON.stringify(headers) } : rest).returning('id');
       return (created as { id: number }).id;
     },
 
@@ -59,7 +62,7 @@ export function createEmailOutboxModel(db: Db) {
     async markSent(claimed: Pick<OutboxRow, 'id' | 'claimed_until'>, at: Date, trx: Handle = db): Promise<boolean> {
       const n = await trx('email_outbox')
         .where({ id: claimed.id, status: 'sending', claimed_until: claimed.claimed_until })
-        .update({ status: 'sent', sent_at: at, claimed_until: null, last_error: null, html: SCRUBBED, text: SCRUBBED });
+        .update({ status: 'sent', sent_at: at, claimed_until: null, last_error: null, html: SCRUBBED, text: SCRUBBED, headers: null });
       return n === 1;
     },
 
@@ -73,7 +76,7 @@ export function createEmailOutboxModel(db: Db) {
           next_attempt_at: changes.nextAttemptAt,
           last_error: changes.error.slice(0, 500),
           // A message given up on will never be sent: its body (and any live link in it) goes too.
-          ...(changes.final ? { html: SCRUBBED, text: SCRUBBED } : {}),
+          ...(changes.final ? { html: SCRUBBED, text: SCRUBBED, headers: null } : {}),
         });
       return n === 1;
     },

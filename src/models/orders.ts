@@ -25,6 +25,11 @@ export interface OrderRow {
   /** Set when a person must look (an amount mismatch); automatic handling then stops. */
   attention_reason: string | null;
   attention_at: Date | null;
+  /** The coupon that priced the order (deals), its code and name as applied, and its saving. */
+  coupon_offer_id: number | null;
+  coupon_code: string | null;
+  coupon_name: string | null;
+  coupon_discount_paise: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -40,6 +45,11 @@ export interface OrderItemRow {
   quantity: number;
   line_total_paise: number;
   license_type: string;
+  /** The automatic offer that priced the line (its name copied for the receipt). */
+  offer_id: number | null;
+  offer_name: string | null;
+  /** The order's coupon's share of this line, paise (line_total_paise is before it). */
+  coupon_discount_paise: number;
 }
 
 export type NewOrderItem = Omit<OrderItemRow, 'id' | 'order_id'>;
@@ -73,15 +83,18 @@ export function createOrderModel(db: Db) {
      * this race-free). Returns the new row, or undefined when another pending order exists.
      */
     async insertPendingIfNone(
-      row: Pick<OrderRow, 'user_id' | 'currency' | 'subtotal_paise' | 'discount_paise' | 'total_paise' | 'cart_fingerprint'>,
+      row: Pick<
+        OrderRow,
+        'user_id' | 'currency' | 'subtotal_paise' | 'discount_paise' | 'total_paise' | 'cart_fingerprint' | 'coupon_offer_id' | 'coupon_code' | 'coupon_name' | 'coupon_discount_paise'
+      >,
       trx: Handle = db,
     ): Promise<OrderRow | undefined> {
       const res = await trx.raw(
-        `INSERT INTO orders (user_id, status, currency, subtotal_paise, discount_paise, total_paise, cart_fingerprint)
-         VALUES (?, 'pending', ?, ?, ?, ?, ?)
+        `INSERT INTO orders (user_id, status, currency, subtotal_paise, discount_paise, total_paise, cart_fingerprint, coupon_offer_id, coupon_code, coupon_name, coupon_discount_paise)
+         VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (user_id) WHERE status = 'pending' DO NOTHING
          RETURNING *`,
-        [row.user_id, row.currency, row.subtotal_paise, row.discount_paise, row.total_paise, row.cart_fingerprint],
+        [row.user_id, row.currency, row.subtotal_paise, row.discount_paise, row.total_paise, row.cart_fingerprint, row.coupon_offer_id, row.coupon_code, row.coupon_name, row.coupon_discount_paise],
       );
       return (res.rows as OrderRow[])[0];
     },

@@ -121,6 +121,7 @@ export interface NewProduct {
 
 export interface CartProductRow {
   id: number;
+  category_id: number;
   slug: string;
   title: string;
   image_url: string | null;
@@ -269,7 +270,7 @@ export function createProductModel(db: Db) {
       if (ids.length === 0) return [];
       return (await trx('products')
         .whereIn('id', ids)
-        .select('id', 'slug', 'title', 'image_url', 'price_paise', 'discount_percent', 'license_type', 'is_visible')) as CartProductRow[];
+        .select('id', 'category_id', 'slug', 'title', 'image_url', 'price_paise', 'discount_percent', 'license_type', 'is_visible')) as CartProductRow[];
     },
 
     async insert(row: NewProduct, trx: Knex | Knex.Transaction = db): Promise<{ id: number; slug: string }> {

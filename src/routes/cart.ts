@@ -15,6 +15,9 @@ export function cartRoutes(deps: Deps): Router {
   r.post('/api/cart/remove', c.remove);
   r.post('/api/cart/merge', c.merge);
   r.get('/api/cart/quote', c.quote);
+  // Guessing codes is throttled: per account when signed in, else per network.
+  r.post('/api/cart/coupon', rateLimit(deps.limits.couponIp, (req) => (req.user ? `user:${req.user.id}` : `ip:${req.ip ?? 'unknown'}`)), c.applyCoupon);
+  r.post('/api/cart/coupon/remove', c.removeCoupon);
   // Browsers report guest cart changes without a session; a script could flood the table.
   r.post('/api/cart/events', rateLimit(deps.limits.cartEventsIp), c.guestEvent);
   return r;

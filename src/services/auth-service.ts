@@ -26,7 +26,8 @@ async function assertGoodPassword(password: string, field = 'password') {
   if (problem) throw new ValidationError('Please choose a different password.', { [field]: problem });
 }
 
-export function createAuthService(d: AccountDeps) {
+/** `newsletterOptIn`: the opt-in box at sign-up (a double opt-in mail of its own; never fails the sign-up). */
+export function createAuthService(d: AccountDeps, hooks: { newsletterOptIn?: (email: string, req: RequestInfo) => Promise<void> } = {}) {
   const { db, users, mail, limits, clock } = d;
 
   /**
@@ -49,7 +50,7 @@ export function createAuthService(d: AccountDeps) {
 
   return {
     /** Creates an unverified account and queues its verification email. */
-    async signup(input: { email: string; password: string; name: string }, req: RequestInfo): Promise<void> {
+    async signup(input: { email: string; password: string; name: string; newsletter?: boolean }, req: RequestInfo): Promise<void> {
       await limits.signupIp.hit(req.ip);
       await assertGoodPassword(input.password);
       const password_hash = await hashPassword(input.password);
@@ -68,6 +69,7 @@ export function createAuthService(d: AccountDeps) {
         ];
       });
       mail.sendSoon(outboxIds);
+      if (input.newsletter) await hooks.newsletterOptIn?.(input.email, req);
     },
 
     async verifyEmail(token: string): Promise<void> {

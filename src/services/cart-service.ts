@@ -4,7 +4,8 @@ import { ConflictError, NotFoundError } from '../lib/errors.js';
 import type { CartModel } from '../models/cart.js';
 import type { OrderModel } from '../models/orders.js';
 import type { CartProductRow, ProductModel } from '../models/products.js';
-import { priceLines } from './pricing.js';
+import type { CouponError, DealService } from './deal-service.js';
+import { priceLines, type Offer, type OfferBook } from './pricing.js';
 
 /**
  * The cart. Digital products are licences: a line's quantity is the number of licences (seats)
@@ -25,17 +26,38 @@ export interface CartItemView {
   discountPercent: number;
   salePrice: number;
   quantity: number;
+  /** salePrice × quantity. */
   lineTotal: number;
+  /** The coupon's share of this line, paise. */
+  couponDiscount: number;
   licenseType: string;
+  /** The automatic offer pricing this line, with its end (ISO) for "ends in …". */
+  offer?: { id: number; name: string; endsAt: string };
+}
+
+/** The coupon on a cart: applied (with its saving), or kept but not applying, and why. */
+export interface CartCoupon {
+  code: string;
+  offerId: number;
+  name: string;
+  applied: boolean;
+  discount: number;
+  message?: string;
 }
 
 export interface CartView {
   items: CartItemView[];
   subtotal: number;
+  /** Product and automatic-offer savings, paise. */
   discount: number;
+  /** The coupon's saving, paise. */
+  couponDiscount: number;
   total: number;
   currency: 'INR';
   count: number;
+  coupon?: CartCoupon;
+  /** A code the cart carried that can no longer be used (expired, used up…), said once. */
+  couponDropped?: { code: string; message: string };
 }
 
 export type DropReason = 'unavailable' | 'owned';
@@ -45,11 +67,17 @@ export interface Dropped {
   reason: DropReason;
 }
 
-export function createCartService(deps: { db: Db; carts: CartModel; products: ProductModel; orders: OrderModel; clock: Clock }) {
-  const { db, carts, products, orders, clock } = deps;
+export function createCartService(deps: { db: Db; carts: CartModel; products: ProductModel; orders: OrderModel; deals: DealService; clock: Clock }) {
+  const { db, carts, products, orders, deals, clock } = deps;
 
-  function view(lines: { product: CartProductRow; quantity: number }[]): CartView {
-    const { lines: priced, totals } = priceLines(lines);
+  /** Prices lines with the offers live now and the coupon, through the one pricing function. */
+  function view(lines: { product: CartProductRow; quantity: number }[], book: OfferBook, coupon?: Offer): CartView {
+    const { lines: priced, totals, coupon: result } = priceLines(lines, book, coupon);
+    let cartCoupon: CartCoupon | undefined;
+    if (result) {
+      const refused = deals.refusalError(result);
+      cartCoupon = { code: result.offer.code!, offerId: result.offer.id, name: result.offer.name, applied: !refused, discount: totals.couponDiscount, ...(refused ? { message: refused.message } : {}) };
+    }
     return {
       items: priced.map((l) => ({
         productId: l.product.id,
@@ -61,14 +89,31 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
         salePrice: l.price.salePrice,
         quantity: l.quantity,
         lineTotal: l.lineTotal,
+        couponDiscount: l.couponDiscount,
         licenseType: l.product.license_type,
+        ...(l.price.offer ? { offer: { id: l.price.offer.id, name: l.price.offer.name, endsAt: l.price.offer.endsAt.toISOString() } } : {}),
       })),
       subtotal: totals.subtotal,
       discount: totals.discount,
+      couponDiscount: totals.couponDiscount,
       total: totals.total,
       currency: 'INR',
       count: totals.count,
+      ...(cartCoupon ? { coupon: cartCoupon } : {}),
     };
+  }
+
+  /** The cart's coupon if it can still be used; a code that cannot (expired, used up) is reported. */
+  async function couponOf(code: string | null | undefined, userId: number | undefined): Promise<{ offer?: Offer; dropped?: CouponError }> {
+    const found = await deals.couponFor(code, userId);
+    return { offer: found.offer, dropped: found.error };
+  }
+
+  async function priced(lines: { product: CartProductRow; quantity: number }[], code: string | null | undefined, userId: number | undefined): Promise<CartView> {
+    const [book, coupon] = await Promise.all([deals.book(), couponOf(code, userId)]);
+    const cart = view(lines, book, coupon.offer);
+    if (coupon.dropped && code) cart.couponDropped = { code, message: coupon.dropped.message };
+    return cart;
   }
 
   /**
@@ -96,17 +141,21 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
   async function getCart(userId: number): Promise<CartView & { removed: Dropped[] }> {
     const kept: { product: CartProductRow; quantity: number }[] = [];
     const dropped: Dropped[] = [];
-    for (const l of await carts.linesWithProducts(userId)) {
+    const [lines, code] = await Promise.all([carts.linesWithProducts(userId), carts.coupon(userId)]);
+    for (const l of lines) {
       if (!l.is_visible) dropped.push({ productId: l.product_id, title: l.title ?? undefined, reason: 'unavailable' });
       else if (l.owned) dropped.push({ productId: l.product_id, title: l.title!, reason: 'owned' });
       else {
-        const product: CartProductRow = { id: l.product_id, slug: l.slug!, title: l.title!, image_url: l.image_url, price_paise: l.price_paise!, discount_percent: l.discount_percent!, license_type: l.license_type as CartProductRow['license_type'], is_visible: true };
+        const product: CartProductRow = { id: l.product_id, category_id: l.category_id!, slug: l.slug!, title: l.title!, image_url: l.image_url, price_paise: l.price_paise!, discount_percent: l.discount_percent!, license_type: l.license_type as CartProductRow['license_type'], is_visible: true };
         kept.push({ product, quantity: l.quantity });
       }
     }
     // A product hidden (or bought) since it was added leaves the cart, with a notice once.
     if (dropped.length) await carts.removeLines(userId, dropped.map((d) => d.productId));
-    return { ...view(kept), removed: dropped };
+    const cart = await priced(kept, code, userId);
+    // A code that can no longer be used leaves the cart, with its reason shown this once.
+    if (cart.couponDropped) await carts.setCoupon(userId, null);
+    return { ...cart, removed: dropped };
   }
 
   return {
@@ -125,7 +174,7 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
       const { kept, dropped } = await resolve([{ productId, quantity: 1 }], userId);
       if (dropped[0]?.reason === 'owned') throw new ConflictError('You already own this product. Find it in My orders.', 'ALREADY_OWNED');
       if (!kept.length) throw new NotFoundError('That product is not available.');
-      return view(kept);
+      return priced(kept, await carts.coupon(userId), userId);
     },
 
     async count(userId: number): Promise<number> {
@@ -151,8 +200,10 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
      * Merges a guest cart into the user's: a union without duplicates (the larger quantity
      * wins), dropping hidden, deleted or owned products with a reason. Idempotent.
      */
-    async merge(userId: number, items: { productId: number; quantity: number }[]) {
+    async merge(userId: number, items: { productId: number; quantity: number }[], couponCode?: string) {
       const { kept, dropped } = await resolve(items, userId);
+      // The guest's code comes along unless the saved cart already has one; it is checked when priced.
+      if (couponCode && !(await carts.coupon(userId))) await carts.setCoupon(userId, couponCode.slice(0, 40));
       if (kept.length) {
         await db.transaction(async (trx) => {
           const cartId = await carts.ensureCart(userId, trx);
@@ -164,10 +215,37 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
       return { ...cart, dropped };
     },
 
-    /** Current prices for a guest's cart (kept in the browser); nothing is stored. */
-    async quote(items: { productId: number; quantity: number }[]) {
+    /** Current prices for a guest's cart (kept in the browser, with its coupon code); nothing is stored. */
+    async quote(items: { productId: number; quantity: number }[], couponCode?: string) {
       const { kept, dropped } = await resolve(items);
-      return { ...view(kept), dropped };
+      return { ...(await priced(kept, couponCode, undefined)), dropped };
+    },
+
+    /**
+     * Applies a coupon code: to the saved cart (userId) or to a guest's lines (items), which the
+     * browser then keeps with the code. A code that is unknown, switched off, outside its window,
+     * used up, already used by this customer, or that fits nothing in the cart or needs a bigger
+     * cart is refused with its reason (400/409) and nothing is stored.
+     */
+    async applyCoupon(who: { userId: number } | { items: { productId: number; quantity: number }[] }, code: string) {
+      const userId = 'userId' in who ? who.userId : undefined;
+      const offer = await deals.check(code, userId);
+      const lines = 'userId' in who ? (await getCart(who.userId)).items.map((i) => ({ productId: i.productId, quantity: i.quantity })) : who.items;
+      const { kept, dropped } = await resolve(lines, userId);
+      const book = await deals.book();
+      const refused = deals.refusalError(priceLines(kept, book, offer).coupon!);
+      if (refused) throw refused;
+      if (userId !== undefined) {
+        await carts.setCoupon(userId, offer.code);
+        return getCart(userId);
+      }
+      return { ...view(kept, book, offer), dropped };
+    },
+
+    /** Takes the coupon off the saved cart. */
+    async removeCoupon(userId: number) {
+      await carts.setCoupon(userId, null);
+      return getCart(userId);
     },
 
     /** A guest's add or remove, for the abandonment charts. */

@@ -5,7 +5,7 @@ import { toPrefixTsQuery } from '../lib/search.js';
 import type { CategoryModel, CategoryRow, CategoryWithCount } from '../models/categories.js';
 import type { ProductCardRow, ProductFilter, ProductModel, ProductSort, ProductView } from '../models/products.js';
 import { imageSrcset } from './image-service.js';
-import { priceOf, type Price } from './pricing.js';
+import { NO_OFFERS, priceOf, type OfferBook, type Price } from './pricing.js';
 
 /** What the storefront and the JSON API show of a product. */
 export interface CatalogProduct {
@@ -64,7 +64,7 @@ export const DEPTH_CAP = 10_000;
 
 type CategoryRef = CatalogProduct['category'];
 
-export function toCatalogProduct(p: ProductCardRow, category: CategoryRef, description?: string): CatalogProduct {
+export function toCatalogProduct(p: ProductCardRow, category: CategoryRef, book: OfferBook, description?: string): CatalogProduct {
   return {
     id: p.id,
     slug: p.slug,
@@ -73,7 +73,7 @@ export function toCatalogProduct(p: ProductCardRow, category: CategoryRef, descr
     ...(description !== undefined ? { description } : {}),
     image: p.image_url,
     ...(p.image_key ? { imageSrcset: imageSrcset(p.image_key) } : {}),
-    price: priceOf(p),
+    price: priceOf(p, book),
     rating: Number(p.rating),
     ratingCount: p.rating_count,
     tags: p.tags,
@@ -84,12 +84,20 @@ export function toCatalogProduct(p: ProductCardRow, category: CategoryRef, descr
   };
 }
 
-function pageProduct(p: ProductView): CatalogProduct {
-  return toCatalogProduct(p, { id: p.category_id, slug: p.category_slug, name: p.category_name }, p.description);
+function pageProduct(p: ProductView, book: OfferBook): CatalogProduct {
+  return toCatalogProduct(p, { id: p.category_id, slug: p.category_slug, name: p.category_name }, book, p.description);
 }
 
-export function createCatalogService(deps: { products: ProductModel; categories: CategoryModel; navCacheMs?: number; depthCap?: number }) {
+export function createCatalogService(deps: {
+  products: ProductModel;
+  categories: CategoryModel;
+  /** The offers live now (the deals module); every price on a page is computed from one book. */
+  offers?: () => Promise<OfferBook>;
+  navCacheMs?: number;
+  depthCap?: number;
+}) {
   const { products, categories } = deps;
+  const offerBook = deps.offers ?? (async () => NO_OFFERS);
   const depthCap = deps.depthCap ?? DEPTH_CAP;
   // Category sizes and popular tags appear on every catalog page; a short in-process cache
   // saves two queries a page view. Catalog changes clear it at once (clearCaches).
@@ -117,12 +125,13 @@ export function createCatalogService(deps: { products: ProductModel; categories:
 
   /** Cards with their category's names from the cached category list (no join per listing). */
   async function toCards(rows: ProductCardRow[]): Promise<CatalogProduct[]> {
+    const book = await offerBook();
     let byId = new Map((await categoryNav.get(undefined)).map((c) => [c.id, c]));
     // A category newer than the cache (its change notice is on its way): read the list afresh.
     if (rows.some((r) => !byId.has(r.category_id))) byId = new Map((await categories.listWithCounts()).map((c) => [c.id, c]));
     return rows.map((r) => {
       const c = byId.get(r.category_id);
-      return toCatalogProduct(r, { id: r.category_id, slug: c?.slug ?? '', name: c?.name ?? '' });
+      return toCatalogProduct(r, { id: r.category_id, slug: c?.slug ?? '', name: c?.name ?? '' }, book);
     });
   }
 
@@ -175,7 +184,7 @@ export function createCatalogService(deps: { products: ProductModel; categories:
     async getProduct(slug: string): Promise<CatalogProduct> {
       const row = await products.findVisibleBySlug(slug);
       if (!row) throw new NotFoundError('That product is not available.');
-      return pageProduct(row);
+      return pageProduct(row, await offerBook());
     },
 
     /** Products from the same category, for the "You may also like" strip. */

@@ -13,6 +13,7 @@ import type { UserModel } from '../models/users.js';
 import type { CartService } from './cart-service.js';
 import type { MailService } from './mail-service.js';
 import type { AlertService } from './alert-service.js';
+import { CouponError, type DealService } from './deal-service.js';
 import { PaymentGatewayError, type RazorpayGateway, type RzpPayment } from './razorpay-gateway.js';
 
 /**
@@ -30,6 +31,7 @@ export interface CheckoutDeps {
   carts: CartModel;
   users: UserModel;
   cart: CartService;
+  deals: DealService;
   gateway: RazorpayGateway;
   mail: MailService;
   clock: Clock;
@@ -174,17 +176,34 @@ export function createCheckoutService(d: CheckoutDeps) {
       if (!user) throw new AppError(401, 'UNAUTHORIZED', 'Please sign in to continue.');
       const cart = opts.productId ? await d.cart.single(userId, opts.productId) : await d.cart.getCart(userId);
       if (cart.items.length === 0) throw new AppError(400, 'CART_EMPTY', 'Your cart is empty.');
+      // What was priced, offers and coupon included: a pending order is reused only for the same.
+      const coupon = cart.coupon?.applied ? cart.coupon : undefined;
       const fingerprint = createHash('sha256')
-        .update(JSON.stringify(cart.items.map((i) => [i.productId, i.quantity, i.salePrice])) + `|${cart.total}`)
+        .update(JSON.stringify([cart.items.map((i) => [i.productId, i.quantity, i.salePrice, i.offer?.id ?? null, i.couponDiscount]), coupon?.offerId ?? null, coupon?.code ?? null]) + `|${cart.total}`)
         .digest('hex');
 
       for (let attempt = 0; attempt < 3; attempt++) {
         const created = await db.transaction(async (trx) => {
+          // Racing checkouts with one code queue here, before any row is written.
+          if (coupon) await d.deals.lock(trx, coupon.offerId);
           const order = await orders.insertPendingIfNone(
-            { user_id: userId, currency: cart.currency, subtotal_paise: cart.subtotal, discount_paise: cart.discount, total_paise: cart.total, cart_fingerprint: fingerprint },
+            {
+              user_id: userId,
+              currency: cart.currency,
+              subtotal_paise: cart.subtotal,
+              discount_paise: cart.discount + cart.couponDiscount,
+              total_paise: cart.total,
+              cart_fingerprint: fingerprint,
+              coupon_offer_id: coupon?.offerId ?? null,
+              coupon_code: coupon?.code ?? null,
+              coupon_name: coupon?.name ?? null,
+              coupon_discount_paise: cart.couponDiscount,
+            },
             trx,
           );
           if (order) {
+            // One use of the code, held by this order (the offer's lock counts racing checkouts in turn).
+            if (coupon) await d.deals.hold(trx, coupon.offerId, order.id, userId, coupon.code);
             await orders.insertItems(
               order.id,
               cart.items.map((i) => ({
@@ -196,11 +215,18 @@ export function createCheckoutService(d: CheckoutDeps) {
                 quantity: i.quantity,
                 line_total_paise: i.lineTotal,
                 license_type: i.licenseType,
+                offer_id: i.offer?.id ?? null,
+                offer_name: i.offer?.name ?? null,
+                coupon_discount_paise: i.couponDiscount,
               })),
               trx,
             );
           }
           return order;
+        }).catch(async (err: unknown) => {
+          // Used up (or used by them) between the cart and now: the cart drops the code and says why.
+          if (err instanceof CouponError && !opts.productId) await d.cart.removeCoupon(userId);
+          throw err;
         });
 
         let order: OrderRow;

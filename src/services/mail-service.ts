@@ -14,6 +14,8 @@ export interface MailMessage {
   subject: string;
   html: string;
   text: string;
+  /** Extra headers (List-Unsubscribe …), when the message has any. */
+  headers?: Record<string, string>;
 }
 
 /** Sends one message or throws. SMTP in production; a folder (and the console) in development. */
@@ -41,7 +43,7 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
   return {
     async send(m) {
       // `signal` is nodemailer 10's (not in @types/nodemailer yet): aborting closes the connection.
-      await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, html: m.html, text: m.text, signal: AbortSignal.timeout(SEND_DEADLINE_MS) } as SendMailOptions);
+      await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, html: m.html, text: m.text, ...(m.headers ? { headers: m.headers } : {}), signal: AbortSignal.timeout(SEND_DEADLINE_MS) } as SendMailOptions);
     },
     close: () => transporter.close(),
   };
@@ -55,7 +57,7 @@ export function createFolderTransport(dir: string, logger: Logger): MailTranspor
   const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(m) {
-      const info = (await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, html: m.html, text: m.text })) as { message: Buffer };
+      const info = (await transporter.sendMail({ from: m.from, to: m.to, subject: m.subject, html: m.html, text: m.text, ...(m.headers ? { headers: m.headers } : {}) })) as { message: Buffer };
       mkdirSync(dir, { recursive: true });
       const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${m.to.replace(/[^a-z0-9@.]/gi, '_')}.eml`);
       writeFileSync(file, info.message);
@@ -108,7 +110,7 @@ export function createMailService(deps: {
 
   async function send(row: OutboxRow): Promise<'sent' | 'retry'> {
     try {
-      await transport.send({ from: deps.from, to: row.to_address, subject: row.subject, html: row.html, text: row.text });
+      await transport.send({ from: deps.from, to: row.to_address, subject: row.subject, html: row.html, text: row.text, ...(row.headers ? { headers: row.headers } : {}) });
     } catch (err) {
       const final = row.attempts >= MAX_ATTEMPTS;
       await outbox.markFailed(row, { final, nextAttemptAt: new Date(clock.now().getTime() + backoffMs(row.attempts)), error: String((err as Error).message ?? err) });
@@ -125,12 +127,15 @@ export function createMailService(deps: {
   }
 
   return {
-    /** Renders a template and queues it, inside the caller's transaction when given one. */
-    async queue(template: string, to: string, subject: string, data: Record<string, unknown>, trx?: Knex.Transaction): Promise<number> {
+    /**
+     * Renders a template and queues it, inside the caller's transaction when given one.
+     * `options.headers` go out with the message (newsletters' List-Unsubscribe headers).
+     */
+    async queue(template: string, to: string, subject: string, data: Record<string, unknown>, trx?: Knex.Transaction, options: { headers?: Record<string, string> } = {}): Promise<number> {
       const { html, text } = await renderEmail(template, { ...deps.brand, ...data, subject });
       // Times from the injectable clock, like every check made on them (due, retention).
       const now = clock.now();
-      return outbox.insert({ to_address: to, subject, html, text, template, created_at: now, next_attempt_at: now }, trx ?? db);
+      return outbox.insert({ to_address: to, subject, html, text, template, created_at: now, next_attempt_at: now, ...(options.headers ? { headers: options.headers } : {}) }, trx ?? db);
     },
 
     deliver,

@@ -38,7 +38,10 @@ export async function queueOrderConfirmation(d: OrderConfirmationDeps, order: Or
       name: user.name,
       orderId: order.id,
       total: formatINR(order.total_paise),
-      items: lines.map((i) => ({ title: i.title, quantity: i.quantity, license: i.license_type, lineTotal: formatINR(i.line_total_paise), link: linkOf(i.product_id) })),
+      items: lines.map((i) => ({ title: i.title, quantity: i.quantity, license: i.license_type, lineTotal: formatINR(i.line_total_paise), offer: i.offer_name, link: linkOf(i.product_id) })),
+      // The receipt's savings: offers and product discounts (in the line prices) and the code.
+      coupon: order.coupon_discount_paise > 0 ? { code: order.coupon_code, name: order.coupon_name, discount: formatINR(order.coupon_discount_paise) } : undefined,
+      saved: order.discount_paise > 0 ? formatINR(order.discount_paise) : undefined,
       orderLink,
     },
     trx,

@@ -71,7 +71,15 @@ export function createRateLimits(db: Db) {
     forgotIp: makeLimiter(db, 'forgot_ip', 20, 3600, WAIT),
     resendEmail: makeLimiter(db, 'resend_email', 3, 3600, 'We already sent several emails. Please check your inbox or try again later.'),
     resendIp: makeLimiter(db, 'resend_ip', 20, 3600, WAIT),
+    /** Coupon codes tried (right or wrong) per account or network: codes cannot be guessed by brute force. */
+    couponIp: makeLimiter(db, 'coupon_ip', 30, 15 * 60, 'Too many codes tried. Please wait 15 minutes and try again.'),
     contactIp: makeLimiter(db, 'contact_ip', 5, 3600, 'You have sent several messages in the last hour. We will answer those first; please try again later.'),
+    /** Newsletter sign-ups: each sends a confirmation email, so per network and per address. */
+    newsletterIp: makeLimiter(db, 'newsletter_ip', 10, 3600, 'Too many newsletter sign-ups from this network. Please try again later.'),
+    newsletterEmail: makeLimiter(db, 'newsletter_email', 3, 24 * 3600, 'We already sent several confirmation emails to this address today. Please check your inbox (and spam folder) or try again tomorrow.'),
+    /** Product requests: new requests per account per hour, and votes per account per minute. */
+    productRequestUser: makeLimiter(db, 'preq_user', 5, 3600, 'You have asked for several products in the last hour. Please wait a little before asking for more.'),
+    productVoteUser: makeLimiter(db, 'preq_vote_user', 60, 60, 'Too many votes in a minute. Please slow down.'),
   };
 }
 

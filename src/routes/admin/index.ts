@@ -4,10 +4,14 @@ import { requireAdmin } from '../../middleware/auth.js';
 import { noStore } from '../../middleware/security.js';
 import { categoryAdminRoutes } from './categories.js';
 import { customerAdminRoutes } from './customers.js';
+import { dealAdminRoutes } from './deals.js';
 import { dashboardRoutes } from './dashboard.js';
 import { ADMIN_NAV } from './nav.js';
 import { orderAdminRoutes } from './orders.js';
 import { productAdminRoutes } from './products.js';
+import { newsletterAdminRoutes } from './newsletter.js';
+import { productRequestAdminRoutes } from './product-requests.js';
+import { testimonialAdminRoutes } from './testimonials.js';
 
 /**
  * The admin area: pages under /admin, JSON for scripts under /api/admin. Everything under both
@@ -27,5 +31,9 @@ export function createAdminRouter(deps: Deps): Router {
   r.use(categoryAdminRoutes(deps));
   r.use(orderAdminRoutes(deps));
   r.use(customerAdminRoutes(deps));
+  r.use(dealAdminRoutes(deps));
+  r.use(newsletterAdminRoutes(deps));
+  r.use(productRequestAdminRoutes(deps));
+  r.use(testimonialAdminRoutes(deps));
   return r;
 }

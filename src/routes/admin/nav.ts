@@ -13,4 +13,8 @@ export const ADMIN_NAV: readonly AdminNavItem[] = [
   { href: '/admin/categories', label: 'Categories' },
   { href: '/admin/orders', label: 'Orders' },
   { href: '/admin/customers', label: 'Customers' },
+  { href: '/admin/deals', label: 'Deals' },
+  { href: '/admin/requests', label: 'Requests' },
+  { href: '/admin/testimonials', label: 'Testimonials' },
+  { href: '/admin/subscribers', label: 'Subscribers' },
 ];

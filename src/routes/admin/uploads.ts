@@ -21,7 +21,7 @@ import type { FileStorage } from '../../services/storage.js';
  */
 
 /** The form posts that carry files: the app's CSRF check leaves them to this module. */
-const UPLOAD_ROUTES = [/^\/admin\/products$/, /^\/admin\/products\/\d{1,10}$/];
+const UPLOAD_ROUTES = [/^\/admin\/products$/, /^\/admin\/products\/\d{1,10}$/, /^\/admin\/testimonials$/, /^\/admin\/testimonials\/\d{1,10}$/];
 export const isUploadRequest = (req: Request) => req.method === 'POST' && UPLOAD_ROUTES.some((r) => r.test(req.path));
 
 export interface UploadedImage {
