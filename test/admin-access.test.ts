@@ -41,14 +41,24 @@ describe('admin access: every admin route × visitor, shopper and admin (issue 1
     const customer = await makeUser(t.db, { name: 'Private Person' });
     secretEmail = customer.email;
     const [order] = await t.db('orders').insert({ user_id: customer.id, status: 'paid', subtotal_paise: 10_000, total_paise: 10_000, razorpay_order_id: 'order_MatrixTest0001' }).returning('id');
-    ids = { product: product.id, category: category.id, customer: customer.id, order: (order as { id: number }).id };
+    // One row for each module whose pages take an id.
+    const first = async (table: string, row: Record<string, unknown>) => ((await t.db(table).insert(row).returning('id'))[0] as { id: number }).id;
+    const offer = await first('offers', { name: 'Matrix Sale', kind: 'automatic', discount_type: 'percent', amount: 10, starts_at: new Date('2026-11-01'), ends_at: new Date('2026-12-01') });
+    const request = await first('product_requests', { user_id: customer.id, title: 'Matrix request' });
+    const mergeTarget = await first('product_requests', { user_id: customer.id, title: 'Matrix request, the original' });
+    const testimonial = await first('testimonials', { name: 'Matrix Buyer', quote: 'Lovely', rating: 5 });
+    const subscriber = await first('newsletter_subscribers', { email: 'matrix-subscriber@example.test', source: 'footer', unsubscribe_nonce: 'matrixnonce0000000000000000000000'.slice(0, 32) });
+    ids = { product: product.id, category: category.id, customer: customer.id, order: (order as { id: number }).id, offer, request, testimonial, subscriber, mergeTarget };
   });
   after(() => t.close());
 
   /** A concrete URL for a route pattern, with real ids where it takes one. */
   function urlFor(path: string): string {
-    const kind = path.includes('/products') ? 'product' : path.includes('/categories') ? 'category' : path.includes('/customers') ? 'customer' : 'order';
-    return path.replace(/:(\w+)/g, () => String(ids[kind]));
+    const modules: [string, string][] = [['/products', 'product'], ['/categories', 'category'], ['/customers', 'customer'], ['/deals', 'offer'], ['/requests', 'request'], ['/testimonials', 'testimonial'], ['/subscribers', 'subscriber']];
+    const kind = modules.find(([prefix]) => path.includes(prefix))?.[1] ?? 'order';
+    // The merge confirmation asks which request to merge into.
+    const query = path.endsWith('/requests/:id/merge') ? `?into=${ids.mergeTarget}` : '';
+    return path.replace(/:(\w+)/g, () => String(ids[kind])) + query;
   }
 
   it('finds the admin routes to check (pages and JSON of every module)', () => {

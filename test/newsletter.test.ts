@@ -320,6 +320,18 @@ describe('newsletter (items 10–12)', function () {
       await supertest(env.t.app).get('/newsletter/unsubscribe?token=1.bad').expect(400);
     });
 
+    it('refuses to queue a newsletter whose template has no unsubscribe link', async () => {
+      const row = await subscribed();
+      const before = await env.t.db('email_outbox').where({ to_address: row.email }).count<{ n: string }[]>('* as n');
+      try {
+        await env.t.deps.services.newsletter.queueNewsletterMail(row.id, { subject: 'No footer', template: 'newsletter-confirm', data: { link: 'http://store.test/', hours: 1 } });
+        expect.fail('queued a mail without an unsubscribe link');
+      } catch (err) {
+        expect((err as Error).message).to.include('has no unsubscribe link');
+      }
+      expect(await env.t.db('email_outbox').where({ to_address: row.email }).count<{ n: string }[]>('* as n')).to.deep.equal(before);
+    });
+
     it('tokens: HMAC over id and nonce; a previous data key still verifies; another nonce does not', () => {
       const oldKey = Buffer.alloc(32, 1);
       const newKey = Buffer.alloc(32, 2);

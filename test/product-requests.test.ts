@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import type supertest from 'supertest';
 import { apiLogin, makeUser, uniqueEmail } from './support/accounts.js';
 import type { TestContext } from './support/context.js';
+import { createDb } from '../src/db/knex.js';
+import * as migration from '../migrations/20261201000400_product_requests.js';
+import { createTestDatabase, dropTestDatabase } from './support/database.js';
 import { makeCategory, makeProduct } from './support/factories.js';
 import { mailTo, useAppWithMailbox, type Mailbox } from './support/mailbox.js';
 
@@ -388,5 +391,20 @@ describe('product requests (items 6 and 7)', function () {
       const audit = await t.db('audit_log').where({ entity_type: 'product_request', entity_id: id }).orderBy('id');
       expect(audit.map((a) => a.action)).to.deep.equal(['product-request.status', 'product-request.reply', 'product-request.status', 'product-request.reply']);
     });
+  });
+
+  it('the migration rolls back and applies again on a migrated database', async () => {
+    const url = await createTestDatabase();
+    const db = createDb({ url, poolMax: 2 });
+    try {
+      await migration.down(db);
+      for (const table of ['product_requests', 'product_request_votes', 'product_request_notifications']) expect(await db.schema.hasTable(table), table).to.equal(false);
+      await migration.up(db);
+      const indexes = await db('pg_indexes').where({ tablename: 'product_requests' }).pluck('indexname');
+      expect(indexes).to.include.members(['product_requests_board_votes_idx', 'product_requests_board_newest_idx', 'product_requests_title_trgm_idx']);
+    } finally {
+      await db.destroy();
+      await dropTestDatabase(url);
+    }
   });
 });

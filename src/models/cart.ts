@@ -89,6 +89,11 @@ export function createCartModel(db: Db) {
       await trx('carts').insert({ user_id: userId, coupon_code: code }).onConflict('user_id').merge({ coupon_code: code, updated_at: trx.fn.now() });
     },
 
+    /** Takes this code off the user's cart (a code since put on in its place stays). */
+    async clearCoupon(userId: number, code: string, trx: Handle = db): Promise<void> {
+      await trx('carts').where({ user_id: userId }).whereRaw('lower(coupon_code) = lower(?)', [code]).update({ coupon_code: null });
+    },
+
     /** Adds a line or keeps the larger quantity: merging the same guest cart twice is a no-op. */
     async mergeLine(cartId: number, productId: number, quantity: number, trx: Handle = db): Promise<void> {
       await trx.raw(

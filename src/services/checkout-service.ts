@@ -95,6 +95,8 @@ export function createCheckoutService(d: CheckoutDeps) {
     const items = await orders.items(order.id, trx);
     await d.entitlements.createForOrder(items.map((i) => ({ user_id: order.user_id, order_id: order.id, product_id: i.product_id, max_downloads: d.settings.downloadLimit * i.quantity })), trx);
     await d.carts.removeLines(order.user_id, items.map((i) => i.product_id), trx);
+    // The code was spent on this order: the cart starts the next one without it.
+    if (order.coupon_code) await d.carts.clearCoupon(order.user_id, order.coupon_code, trx);
     const outboxId = (await queueOrderConfirmation({ ...d, orders }, order, trx, items))?.outboxId;
     return { order: { ...order, status: 'paid', paid_at: now }, fulfilled: true, outcome: 'fulfilled', outboxId };
   }

@@ -10,7 +10,7 @@ import { randomToken, safeEqual, sha256Hex } from '../lib/tokens.js';
 import type { AuditEntity } from '../models/audit-log.js';
 import type { ConsentRow, NewsletterSubscriberModel, SignupSource, SubscriberFilter, SubscriberListRow, SubscriberRow, SubscriberStatus } from '../models/newsletter-subscribers.js';
 import type { Actor, AuditService } from './audit-service.js';
-import type { MailService } from './mail-service.js';
+import { renderEmail, type MailService } from './mail-service.js';
 import type { Limiter } from './rate-limits.js';
 
 /**
@@ -244,7 +244,12 @@ export function createNewsletterService(deps: NewsletterDeps) {
       const row = await subscribers.findById(subscriberId, trx ?? db);
       if (!row) throw new NotFoundError('There is no such subscriber.');
       if (row.status !== 'subscribed') throw new ConflictError('Only confirmed subscribers receive the newsletter.', 'NOT_SUBSCRIBED');
-      return mail.queue(message.template ?? 'newsletter-campaign', row.email, message.subject, { ...message.data, unsubscribeUrl: unsubscribeUrl(row) }, trx, { headers: listHeaders(row) });
+      const template = message.template ?? 'newsletter-campaign';
+      const data = { ...message.data, unsubscribeUrl: unsubscribeUrl(row) };
+      // A template that forgot the unsubscribe footer (views/emails/newsletter-footer.html.ejs) never goes out.
+      const rendered = await renderEmail(template, { storeName: settings.storeName, baseUrl: settings.baseUrl, ...data, subject: message.subject });
+      if (!rendered.html.includes(data.unsubscribeUrl) || !rendered.text.includes(data.unsubscribeUrl)) throw new Error(`newsletter template ${template} has no unsubscribe link in its html and text`);
+      return mail.queue(template, row.email, message.subject, data, trx, { headers: listHeaders(row) });
     },
   };
 }
