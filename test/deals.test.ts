@@ -154,6 +154,13 @@ describe('deals: festive offers and coupon codes', () => {
     const gq = await g.post('/api/cart/coupon').set('X-CSRF-Token', token).send({ code: 'ten', items: [{ productId: a.id, quantity: 1 }] }).expect(200);
     expect(gq.body).to.include({ total: 36_000, couponDiscount: 4_000 });
     expect((await g.get(`/api/cart/quote?items=${a.id}:1&coupon=TEN`).expect(200)).body.total).to.equal(36_000);
+    // Signing in merges the guest's lines and brings the code along to the saved cart.
+    const user = await makeUser(w.t.db);
+    const signed = (await apiLogin(g, user.email, user.password)).body.csrfToken as string;
+    const merged = await g.post('/api/cart/merge').set('X-CSRF-Token', signed).send({ items: [{ productId: a.id, quantity: 1 }], coupon: 'ten' }).expect(200);
+    expect(merged.body).to.include({ total: 36_000, couponDiscount: 4_000 });
+    expect(merged.body.coupon).to.include({ code: 'TEN', applied: true });
+    expect((await w.t.db('carts').where({ user_id: user.id }).first('coupon_code')).coupon_code).to.equal('ten');
   });
 
   it('a per-customer limit holds, and an expired pending order gives its use back (item 3)', async () => {

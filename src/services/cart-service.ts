@@ -57,7 +57,7 @@ export interface CartView {
   count: number;
   coupon?: CartCoupon;
   /** A code the cart carried that can no longer be used (expired, used up…), said once. */
-  couponDropped?: { code: string; message: string };
+  couponDropped?: { code: string; reason: string; message: string };
 }
 
 export type DropReason = 'unavailable' | 'owned';
@@ -112,7 +112,7 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
   async function priced(lines: { product: CartProductRow; quantity: number }[], code: string | null | undefined, userId: number | undefined): Promise<CartView> {
     const [book, coupon] = await Promise.all([deals.book(), couponOf(code, userId)]);
     const cart = view(lines, book, coupon.offer);
-    if (coupon.dropped && code) cart.couponDropped = { code, message: coupon.dropped.message };
+    if (coupon.dropped && code) cart.couponDropped = { code, reason: coupon.dropped.code, message: coupon.dropped.message };
     return cart;
   }
 

@@ -178,6 +178,9 @@ export function createCheckoutService(d: CheckoutDeps) {
       if (!user) throw new AppError(401, 'UNAUTHORIZED', 'Please sign in to continue.');
       const cart = opts.productId ? await d.cart.single(userId, opts.productId) : await d.cart.getCart(userId);
       if (cart.items.length === 0) throw new AppError(400, 'CART_EMPTY', 'Your cart is empty.');
+      // The code the shopper saw applied can no longer be used (used up meanwhile, expired): never
+      // charge the higher price silently. The cart has dropped it; the next checkout is at full price.
+      if (cart.couponDropped) throw new CouponError(cart.couponDropped.reason, `${cart.couponDropped.message} Your cart is now priced without it.`, 409);
       // What was priced, offers and coupon included: a pending order is reused only for the same.
       const coupon = cart.coupon?.applied ? cart.coupon : undefined;
       const fingerprint = createHash('sha256')
