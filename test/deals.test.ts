@@ -56,6 +56,8 @@ describe('deals: festive offers and coupon codes', () => {
     expect(await w.t.db('audit_log').where({ entity_type: 'offer' }).whereIn('entity_id', [id, couponId]).pluck('action')).to.have.members(['offer.create', 'offer.create']);
     const page = await admin.agent.get(`/admin/deals/${id}`).expect(200);
     expect(page.text).to.include(`value="${ist(-1)}"`);
+    // The sidebar marks the module the admin is in.
+    expect(page.text).to.include('<a href="/admin/deals" class="active" aria-current="page">Deals</a>');
   });
 
   it('refuses bad offers with field messages and stores nothing (item 1)', async () => {

@@ -9,8 +9,6 @@ import type { NewsletterAdminService } from '../../services/newsletter-service.j
 import { actorOf, done, renderAdmin } from './shared.js';
 
 const PAGE_SIZE = 50;
-/** The sidebar entry these pages belong to (named here: routes/admin/index.ts works it out from a path relative to its mount). */
-const SECTION = '/admin/subscribers';
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -40,19 +38,19 @@ export function createNewsletterAdminController(deps: { newsletter: NewsletterAd
     async list(req: Request, res: Response) {
       const q = parseInput(listFields, req.query, 'Please check the search.');
       const [overview, result] = await Promise.all([newsletter.overview(), newsletter.list({ q: q.q, status: q.status, before: q.before, pageSize: PAGE_SIZE })]);
-      renderAdmin(res, 'newsletter/list', { adminSection: SECTION, title: 'Subscribers', crumbs: [{ label: 'Subscribers' }], query: q, overview, result, statuses: SUBSCRIBER_STATUSES, labels: STATUS_LABELS });
+      renderAdmin(res, 'newsletter/list', { title: 'Subscribers', crumbs: [{ label: 'Subscribers' }], query: q, overview, result, statuses: SUBSCRIBER_STATUSES, labels: STATUS_LABELS });
     },
 
     /** GET /admin/subscribers/:id: the subscriber, their consent records and the admin history. */
     async detail(req: Request, res: Response) {
       const d = await newsletter.get(idOf(req));
-      renderAdmin(res, 'newsletter/detail', { adminSection: SECTION, title: d.subscriber.email, crumbs: [{ label: 'Subscribers', href: '/admin/subscribers' }, { label: `Subscriber #${d.subscriber.id}` }], ...d, audit: d.history, labels: STATUS_LABELS });
+      renderAdmin(res, 'newsletter/detail', { title: d.subscriber.email, crumbs: [{ label: 'Subscribers', href: '/admin/subscribers' }, { label: `Subscriber #${d.subscriber.id}` }], ...d, audit: d.history, labels: STATUS_LABELS });
     },
 
     /** GET /admin/subscribers/:id/remove: what removal does, before it is done. */
     async confirmRemove(req: Request, res: Response) {
       const { subscriber } = await newsletter.get(idOf(req));
-      renderAdmin(res, 'newsletter/remove', { adminSection: SECTION, title: 'Remove this subscriber?', crumbs: [{ label: 'Subscribers', href: '/admin/subscribers' }, { label: `Subscriber #${subscriber.id}`, href: `/admin/subscribers/${subscriber.id}` }, { label: 'Remove' }], subscriber, labels: STATUS_LABELS });
+      renderAdmin(res, 'newsletter/remove', { title: 'Remove this subscriber?', crumbs: [{ label: 'Subscribers', href: '/admin/subscribers' }, { label: `Subscriber #${subscriber.id}`, href: `/admin/subscribers/${subscriber.id}` }, { label: 'Remove' }], subscriber, labels: STATUS_LABELS });
     },
 
     /** POST /admin/subscribers/:id/remove (and /api/admin/…): off the list; the consent history stays. */

@@ -23,7 +23,9 @@ export function createAdminRouter(deps: Deps): Router {
   const r = Router();
   r.use(['/admin', '/api/admin'], noStore, requireAdmin({ require2fa: deps.config.requireAdmin2fa }), (req, res, next) => {
     res.locals.adminNav = ADMIN_NAV;
-    res.locals.adminSection = ADMIN_NAV.filter((n) => n.href !== '/admin' && (req.path === n.href || req.path.startsWith(`${n.href}/`))).at(-1)?.href ?? (req.path === '/admin' ? '/admin' : undefined);
+    // req.path is relative to the mount ('/admin' or '/api/admin'); the sidebar wants the whole path.
+    const path = req.baseUrl + req.path;
+    res.locals.adminSection = ADMIN_NAV.filter((n) => n.href !== '/admin' && (path === n.href || path.startsWith(`${n.href}/`))).at(-1)?.href ?? (path === '/admin' || path === '/admin/' ? '/admin' : undefined);
     next();
   });
   r.use(dashboardRoutes(deps));
