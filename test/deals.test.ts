@@ -189,6 +189,92 @@ describe('deals: festive offers and coupon codes', () => {
     expect((await applyCoupon(s, 'ONCE').expect(409)).body.error.code).to.equal('COUPON_ALREADY_USED');
   });
 
+  it('retrying a payment keeps the code: the shopper\'s own pending order never counts against it (item 3)', async () => {
+    const p = await makeProduct(w.t.db, { price_paise: 50_000 });
+    await createOffer({ name: 'One each', kind: 'coupon', code: 'ONEEACH', amount: '20', maxUses: '1', maxUsesPerCustomer: '1' });
+    const s = await w.shopperWithCart([p.id]);
+    await applyCoupon(s, 'ONEEACH').expect(200);
+    const first = await w.createOrder(s).expect(201);
+    // The Razorpay window closed, the page reloaded, "Try again": the same order, the same price.
+    const page = await s.agent.get('/checkout').expect(200);
+    expect(page.text).to.include('Pay ₹400').and.not.include('data-coupon-dropped');
+    const again = await w.createOrder(s).expect(201);
+    expect(again.body).to.include({ orderId: first.body.orderId, amount: 40_000 });
+    // Taking the code off and putting it back is allowed too.
+    await s.agent.post('/api/cart/coupon/remove').set('X-CSRF-Token', s.csrf).send({}).expect(200);
+    await applyCoupon(s, 'ONEEACH').expect(200);
+    expect((await w.createOrder(s).expect(201)).body.amount).to.equal(40_000);
+  });
+
+  it('a late payment on an order that had given its use back is fulfilled and flagged when the code ran out meanwhile (item 3)', async () => {
+    const p = await makeProduct(w.t.db, { price_paise: 50_000 });
+    const q = await makeProduct(w.t.db, { price_paise: 30_000 });
+    await createOffer({ name: 'Single', kind: 'coupon', code: 'SINGLE', amount: '20', maxUses: '1' });
+    const a = await w.shopperWithCart([p.id]);
+    await applyCoupon(a, 'SINGLE').expect(200);
+    const x = await w.createOrder(a).expect(201);
+    // A changes the cart and checks out again: order X is replaced (expired) and frees the use.
+    await a.agent.post('/api/cart/add').set('X-CSRF-Token', a.csrf).send({ productId: q.id }).expect(200);
+    await a.agent.post('/api/cart/coupon/remove').set('X-CSRF-Token', a.csrf).send({}).expect(200);
+    await w.createOrder(a).expect(201);
+    expect((await w.orderRow(x.body.orderId)).status).to.equal('expired');
+    const b = await w.shopperWithCart([q.id]);
+    await applyCoupon(b, 'SINGLE').expect(200);
+    const bo = await w.createOrder(b).expect(201);
+    await w.verify(b, w.rzp.emulator.pay(bo.body.razorpayOrderId).response).expect(200);
+    // Now A pays X's Razorpay order after all: the money is taken, so X is fulfilled, and flagged.
+    const { payment } = w.rzp.emulator.pay(x.body.razorpayOrderId);
+    await w.t.deps.services.checkout.settle(payment as never, { fresh: true });
+    const late = await w.orderRow(x.body.orderId);
+    expect(late.status).to.equal('paid');
+    expect(late.attention_reason).to.include('SINGLE');
+    expect(await w.alerts('coupon_over_limit')).to.have.length(1);
+  });
+
+  it('"Buy now" with a dead code in the cart prices without it; the checkout page says why a code fell off (items 2, 3)', async () => {
+    const p = await makeProduct(w.t.db, { price_paise: 50_000 });
+    const q = await makeProduct(w.t.db, { price_paise: 30_000 });
+    const id = await createOffer({ name: 'Short', kind: 'coupon', code: 'SHORT', amount: '10' });
+    const s = await w.shopperWithCart([p.id]);
+    await applyCoupon(s, 'SHORT').expect(200);
+    await w.t.db('offers').where({ id }).update({ ends_at: new Date(w.t.clock.now().getTime() - 1000), starts_at: new Date(w.t.clock.now().getTime() - HOUR) });
+    w.t.deps.services.deals.clearCache();
+    const buy = await s.agent.post('/api/orders/create').set('X-CSRF-Token', s.csrf).send({ productId: q.id }).expect(201);
+    expect(buy.body.amount).to.equal(30_000);
+    const page = await s.agent.get('/checkout').expect(200);
+    expect(page.text).to.include('data-coupon-dropped').and.include('SHORT').and.include('expired').and.include('Pay ₹500');
+    expect((await w.t.db('carts').where({ user_id: s.user.id }).first('coupon_code')).coupon_code).to.equal(null);
+  });
+
+  it('admin form input that names nothing real is a 400, never a 500 (item 1)', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ scope: 'categories', categoryIds: '999999' }, 'categoryIds'],
+      [{ scope: 'categories', categoryIds: '99999999999' }, 'categoryIds'],
+      [{ scope: 'categories', categoryIds: 'fonts' }, 'categoryIds'],
+      [{ scope: 'products', products: '9999999999' }, 'products'],
+      [{ scope: 'products', products: Array.from({ length: 501 }, (_, i) => `p-${i}`).join('\n') }, 'products'],
+      [{ amount: '1e400' }, 'amount'],
+      [{ kind: 'coupon', code: 'OK', maxUses: '99999999999' }, 'maxUses'],
+    ];
+    for (const [over, field] of cases) {
+      const res = await admin.agent.post('/admin/deals').type('form').send(form(over));
+      expect(res.status, JSON.stringify(over).slice(0, 80)).to.equal(400);
+      expect(res.text, `${field} ${JSON.stringify(over).slice(0, 60)}`).to.include(`data-field-error="${field}"`);
+    }
+  });
+
+  it('a guest\'s quotes with a code that does not exist are throttled like applying one (item 3)', async () => {
+    const p = await makeProduct(w.t.db, { price_paise: 10_000 });
+    const g = w.t.agent();
+    // Every guest of these tests comes from 127.0.0.1: start that network's count afresh.
+    await w.t.deps.limits.couponIp.reset('ip:127.0.0.1');
+    for (let i = 0; i < 30; i++) await g.get(`/api/cart/quote?items=${p.id}:1&coupon=TRY${i}`).expect(200);
+    await g.get(`/api/cart/quote?items=${p.id}:1&coupon=TRY31`).expect(429);
+    // Without a code the cart still prices.
+    await g.get(`/api/cart/quote?items=${p.id}:1`).expect(200);
+    await w.t.deps.limits.couponIp.reset('ip:127.0.0.1');
+  });
+
   it('50 concurrent checkouts for a code with 10 uses left → exactly 10 orders carry it (item 3)', async function () {
     this.timeout(60_000);
     const p = await makeProduct(w.t.db, { price_paise: 80_000 });
@@ -241,6 +327,15 @@ describe('deals: festive offers and coupon codes', () => {
       expect(during.text).to.include('₹500').and.include('Midnight Sale');
       w.t.clock.set(new Date(start.getTime() + 2 * HOUR));
       expect((await guest()).text).to.include('₹1,000').and.not.include('Midnight Sale');
+      // An offer written by another process (here: straight into the table, as psql or a second
+      // web process would) reaches this one through NOTIFY catalog_changed, not its 30 s refresh.
+      expect((await guest()).headers['x-page-cache']).to.equal('hit');
+      const heard = new Promise<void>((resolve) => w.t.deps.catalogChanges.once('notification', () => resolve()));
+      await w.t.db('offers').insert({ name: 'Elsewhere Sale', kind: 'automatic', discount_type: 'percent', amount: 20, starts_at: new Date(w.t.clock.now().getTime() - HOUR), ends_at: new Date(w.t.clock.now().getTime() + HOUR) });
+      await heard;
+      const after = await guest();
+      expect(after.headers['x-page-cache']).not.to.equal('hit');
+      expect(after.text).to.include('₹800').and.include('Elsewhere Sale');
     } finally {
       w.t.clock.set(new Date('2026-11-24T10:00:00Z'));
       await w.t.deps.catalogChanges.close();

@@ -5,6 +5,7 @@ import { idField, idNumber } from '../lib/fields.js';
 import { parseInput } from '../lib/validate.js';
 import { MAX_LINES, MAX_QUANTITY, type CartService } from '../services/cart-service.js';
 import { COUPON_CODE_MAX } from '../services/deal-service.js';
+import type { Limiter } from '../services/rate-limits.js';
 
 const productId = idNumber('productId');
 const quantity = z
@@ -49,8 +50,17 @@ const quoteQuery = z
   })
   .strict();
 
-export function createCartController(deps: { cart: CartService }) {
+export function createCartController(deps: { cart: CartService; codeTries: Limiter; codeKey: (req: Request) => string }) {
   const { cart } = deps;
+  /** A quote or merge carrying a code: refused while over the limit; a code that is not valid counts. */
+  async function throttledCode<T extends { couponDropped?: unknown }>(req: Request, code: string | undefined, work: () => Promise<T>): Promise<T> {
+    if (!code) return work();
+    const key = deps.codeKey(req);
+    await deps.codeTries.check(key);
+    const result = await work();
+    if (result.couponDropped) await deps.codeTries.hit(key).catch(() => undefined);
+    return result;
+  }
   const userId = (req: Request) => {
     if (!req.user) throw new UnauthorizedError('Please sign in to use a saved cart.');
     return req.user.id;
@@ -100,7 +110,7 @@ export function createCartController(deps: { cart: CartService }) {
     /** POST /api/cart/merge {items}: folds a guest cart into the user's after sign-in. */
     async merge(req: Request, res: Response) {
       const body = parseInput(mergeBody, req.body);
-      res.json(await cart.merge(userId(req), body.items, body.coupon));
+      res.json(await throttledCode(req, body.coupon, () => cart.merge(userId(req), body.items, body.coupon)));
     },
 
     /** GET /api/cart/quote?items=12:1,15:2: current prices for a guest cart. */
@@ -113,7 +123,7 @@ export function createCartController(deps: { cart: CartService }) {
       const bad = items.findIndex((i) => !line.safeParse(i).success);
       if (bad >= 0) parseInput(line, items[bad]);
       if (items.length > MAX_LINES) parseInput(mergeBody, { items });
-      res.set('Cache-Control', 'no-store').json(await cart.quote(items, q.coupon));
+      res.set('Cache-Control', 'no-store').json(await throttledCode(req, q.coupon, () => cart.quote(items, q.coupon)));
     },
 
     /**

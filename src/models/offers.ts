@@ -27,8 +27,6 @@ export interface OfferRow {
 
 export type OfferFields = Omit<OfferRow, 'id' | 'created_at' | 'updated_at' | 'category_ids' | 'product_ids'>;
 
-/** Order statuses in which a coupon use counts: held while pending, used once paid (refunds keep it used). */
-export const COUNTED_STATUSES = ['pending', 'paid', 'refunded'] as const;
 
 export function toOffer(r: OfferRow): Offer {
   return {
@@ -94,14 +92,38 @@ export function createOfferModel(db: Db) {
       await trx('offers').where({ id }).forNoKeyUpdate().first('id');
     },
 
-    /** Uses that count (held or used), in total and by one customer. */
-    async usesOf(offerId: number, userId: number | undefined, trx: Handle = db): Promise<{ total: number; byUser: number }> {
-      const row = (await trx('offer_redemptions as r')
-        .join('orders as o', 'o.id', 'r.order_id')
-        .where('r.offer_id', offerId)
-        .whereIn('o.status', COUNTED_STATUSES)
-        .first(trx.raw('count(*)::int AS total'), trx.raw('count(*) FILTER (WHERE r.user_id = ?)::int AS by_user', [userId ?? null]))) as { total: number; by_user: number };
-      return { total: row.total, byUser: row.by_user };
+    /**
+     * Uses that count: held by a pending order or used by a paid (or refunded) one. The asking
+     * customer's own pending order is left out: they have at most one, and their next checkout
+     * either reuses it (its use already held) or replaces it, so retrying a payment never
+     * counts their code twice. `total` is only counted when the offer has a total limit.
+     */
+    async usesOf(offerId: number, userId: number | undefined, opts: { total: boolean; byUser: boolean }, trx: Handle = db): Promise<{ total: number; byUser: number }> {
+      const counted = (q: Knex.QueryBuilder) =>
+        q
+          .from('offer_redemptions as r')
+          .join('orders as o', 'o.id', 'r.order_id')
+          .where('r.offer_id', offerId)
+          .where((w) => {
+            w.whereIn('o.status', ['paid', 'refunded']);
+            w.orWhere((p) => {
+              p.where('o.status', 'pending');
+              if (userId !== undefined) p.whereNot('o.user_id', userId);
+            });
+          });
+      const [total, byUser] = await Promise.all([
+        opts.total ? counted(trx.queryBuilder()).count<{ n: string }[]>('* as n') : Promise.resolve([{ n: '0' }]),
+        // Per customer: by the (offer_id, user_id) index, whatever the offer's size.
+        opts.byUser && userId !== undefined ? counted(trx.queryBuilder()).where('r.user_id', userId).count<{ n: string }[]>('* as n') : Promise.resolve([{ n: '0' }]),
+      ]);
+      return { total: Number(total[0]?.n ?? 0), byUser: Number(byUser[0]?.n ?? 0) };
+    },
+
+    /** Whether these categories exist (an offer's scope may only name real ones). */
+    async missingCategories(ids: number[], trx: Handle = db): Promise<number[]> {
+      if (!ids.length) return [];
+      const found = new Set((await trx('categories').whereIn('id', ids).pluck('id')) as number[]);
+      return ids.filter((id) => !found.has(id));
     },
 
     async insertRedemption(row: { offer_id: number; order_id: number; user_id: number; code: string; created_at: Date }, trx: Handle = db): Promise<void> {
@@ -128,7 +150,7 @@ export function createOfferModel(db: Db) {
          )
          SELECT p.offer_id,
                 count(*) FILTER (WHERE p.status IN ('paid', 'refunded'))::int AS orders,
-                COALESCE(sum(o.total_paise) FILTER (WHERE p.status IN ('paid', 'refunded')), 0)::bigint AS revenue_paise,
+                COALESCE(sum(o.total_paise - o.refunded_paise) FILTER (WHERE p.status IN ('paid', 'refunded')), 0)::bigint AS revenue_paise,
                 COALESCE(sum(p.discount) FILTER (WHERE p.status IN ('paid', 'refunded')), 0)::bigint AS discount_paise,
                 count(*) FILTER (WHERE p.status = 'pending')::int AS held
            FROM per_order p JOIN orders o ON o.id = p.order_id

@@ -7,6 +7,7 @@ import type { AlertModel } from '../models/alerts.js';
 export type AlertKind =
   | 'payment_failed'
   | 'amount_mismatch'
+  | 'coupon_over_limit'
   | 'unmatched_refund'
   | 'unknown_order_webhook'
   | 'webhook_signature'

@@ -174,7 +174,10 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
       const { kept, dropped } = await resolve([{ productId, quantity: 1 }], userId);
       if (dropped[0]?.reason === 'owned') throw new ConflictError('You already own this product. Find it in My orders.', 'ALREADY_OWNED');
       if (!kept.length) throw new NotFoundError('That product is not available.');
-      return priced(kept, await carts.coupon(userId), userId);
+      // The cart's code applies here too if it can; one that cannot is the cart's to report.
+      const cart = await priced(kept, await carts.coupon(userId), userId);
+      delete cart.couponDropped;
+      return cart;
     },
 
     async count(userId: number): Promise<number> {

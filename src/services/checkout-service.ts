@@ -90,6 +90,14 @@ export function createCheckoutService(d: CheckoutDeps) {
       await flagMismatch(order, payment, trx);
       return { order, fulfilled: false, outcome: 'amount_mismatch' };
     }
+    // Paid after it had left pending: its code's use was given back meanwhile and may be gone.
+    if (order.status !== 'pending' && order.coupon_offer_id && (await d.deals.overLimitOnLatePayment(trx, order.coupon_offer_id, order.user_id))) {
+      await orders.flagAttention(order.id, `Paid late with code ${order.coupon_code}, which was used up meanwhile: refund the difference or accept it`, clock.now(), trx);
+      await d.alerts.raise(
+        { kind: 'coupon_over_limit', fingerprint: `order:${order.id}`, title: `Order #${order.id}: code ${order.coupon_code} used beyond its limit by a late payment`, detail: { orderId: order.id, offerId: order.coupon_offer_id, code: order.coupon_code } },
+        trx,
+      );
+    }
     const now = clock.now();
     await orders.update(order.id, { status: 'paid', paid_at: now, fulfilled_at: now, failure_reason: null }, trx);
     const items = await orders.items(order.id, trx);
@@ -190,7 +198,7 @@ export function createCheckoutService(d: CheckoutDeps) {
       for (let attempt = 0; attempt < 3; attempt++) {
         const created = await db.transaction(async (trx) => {
           // Racing checkouts with one code queue here, before any row is written.
-          if (coupon) await d.deals.lock(trx, coupon.offerId);
+          if (coupon) await d.deals.lockIfLimited(trx, coupon.offerId);
           const order = await orders.insertPendingIfNone(
             {
               user_id: userId,

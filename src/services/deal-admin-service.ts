@@ -5,6 +5,10 @@ import type { PageCache } from '../lib/page-cache.js';
 import type { OfferFields, OfferModel, OfferRow, OfferStats } from '../models/offers.js';
 import type { Actor, AuditService } from './audit-service.js';
 import type { DealService } from './deal-service.js';
+import { MAX_DB_ID } from '../lib/fields.js';
+
+/** The most products an offer names one by one (more belong in a category). */
+export const MAX_SCOPE_PRODUCTS = 500;
 
 /**
  * The admin's deals: festive and anniversary offers (automatic, in a window) and coupon codes.
@@ -113,14 +117,23 @@ export function createDealAdminService(deps: { db: Db; offers: OfferModel; deals
      * Turns what the admin typed for "some products" (ids or addresses, comma or line separated)
      * into ids; names the ones not found.
      */
-    async resolveProducts(text: string): Promise<{ ids: number[]; unknown: string[] }> {
-      const refs = [...new Set(text.split(/[\s,]+/).map((t) => t.trim().replace(/^\/?products\//, '')).filter(Boolean))].slice(0, 500);
-      const ids = refs.filter((r) => /^\d{1,10}$/.test(r)).map(Number);
-      const slugs = refs.filter((r) => !/^\d{1,10}$/.test(r));
-      const found = await offers.productsNamed({ ids, slugs });
-      const unknown = refs.filter((r) => !found.some((p) => String(p.id) === r || p.slug === r));
-      return { ids: found.map((p) => p.id), unknown };
+    async resolveProducts(text: string): Promise<{ ids: number[]; unknown: string[]; tooMany?: number }> {
+      const refs = [...new Set(text.split(/[\s,]+/).map((t) => t.trim().replace(/^\/?products\//, '')).filter(Boolean))];
+      if (refs.length > MAX_SCOPE_PRODUCTS) return { ids: [], unknown: [], tooMany: MAX_SCOPE_PRODUCTS };
+      const asId = (r: string) => (/^\d{1,10}$/.test(r) && Number(r) <= MAX_DB_ID ? Number(r) : undefined);
+      const found = await offers.productsNamed({ ids: refs.map(asId).filter((n): n is number => n !== undefined), slugs: refs });
+      // An address wins over an id: a product whose address is "2025" is that product, not #2025.
+      const ids: number[] = [];
+      const unknown: string[] = [];
+      for (const r of refs) {
+        const p = found.find((f) => f.slug === r) ?? found.find((f) => f.id === asId(r));
+        if (p) ids.push(p.id);
+        else unknown.push(r);
+      }
+      return { ids: [...new Set(ids)], unknown };
     },
+
+    missingCategories: (ids: number[]) => offers.missingCategories(ids),
 
     /** The products of a scope, as the form shows them again ("slug" per line). */
     async productList(ids: number[]): Promise<string> {
@@ -196,7 +209,11 @@ export function createDealAdminService(deps: { db: Db; offers: OfferModel; deals
         const before = await offers.findById(id, trx);
         if (!before) throw new NotFoundError('There is no such offer.');
         if (await offers.everUsed(id, trx)) throw new ConflictError('Orders carry this offer, so it stays for their receipts and the report. Switch it off instead.', 'OFFER_USED');
-        await offers.remove(id, trx);
+        await offers.remove(id, trx).catch((err: unknown) => {
+          // An order took it between the check and the delete (it holds a reference now).
+          if ((err as { code?: string }).code === '23503') throw new ConflictError('An order just used this offer, so it stays. Switch it off instead.', 'OFFER_USED');
+          throw err;
+        });
         await audit.record(trx, actor, { action: 'offer.delete', entity: 'offer', id, summary: `Deleted the offer “${before.name}”`, before: audited(before) });
       });
       changed();

@@ -69,13 +69,20 @@ export function createDealService(deps: { offers: OfferModel; clock: Clock; cach
     if (now < new Date(row.starts_at)) throw new CouponError('COUPON_NOT_STARTED', `This code starts on ${when(new Date(row.starts_at))}.`);
     if (now >= new Date(row.ends_at)) throw new CouponError('COUPON_EXPIRED', `This code expired on ${when(new Date(row.ends_at))}.`);
     if (row.max_uses !== null || (row.max_uses_per_customer !== null && userId !== undefined)) {
-      const uses = await offers.usesOf(row.id, userId, trx);
+      const uses = await offers.usesOf(row.id, userId, { total: row.max_uses !== null, byUser: row.max_uses_per_customer !== null }, trx);
       if (row.max_uses !== null && uses.total >= row.max_uses) throw new CouponError('COUPON_USED_UP', 'This code has been used up.', 409);
       if (userId !== undefined && row.max_uses_per_customer !== null && uses.byUser >= row.max_uses_per_customer) {
         throw new CouponError('COUPON_ALREADY_USED', row.max_uses_per_customer === 1 ? 'You have already used this code.' : `You have used this code the ${row.max_uses_per_customer} times it allows.`, 409);
       }
     }
     return row;
+  }
+
+  async function lockIfLimited(trx: Knex.Transaction, offerId: number): Promise<boolean> {
+    const row = await offers.findById(offerId, trx);
+    if (!row || (row.max_uses === null && row.max_uses_per_customer === null)) return false;
+    await offers.lock(offerId, trx);
+    return true;
   }
 
   return {
@@ -99,12 +106,16 @@ export function createDealService(deps: { offers: OfferModel; clock: Clock; cach
      * rendered now is stale from then. Undefined when nothing is scheduled.
      */
     nextPriceChange(): Date | undefined {
-      return loaded ? nextPriceChange(loaded.all, clock.now()) : undefined;
+      // Not read since the last change: the page may hold anything, so it is stale at once.
+      if (!loaded) return clock.now();
+      return nextPriceChange(loaded.all, clock.now());
     },
 
     clearCache(): void {
       generation++;
       loaded = undefined;
+      // A read begun before the change may return what it replaced: the next caller reads afresh.
+      loading = undefined;
     },
 
     /** The coupon a cart carries, if it is still usable; its refusal for this cart is priceLines' job. */
@@ -133,8 +144,26 @@ export function createDealService(deps: { offers: OfferModel; clock: Clock; cach
       return undefined;
     },
 
-    /** Locks a coupon's offer at the start of a checkout's transaction (see hold). */
-    lock: (trx: Knex.Transaction, offerId: number) => offers.lock(offerId, trx),
+    /**
+     * At the start of a checkout's transaction, locks a coupon's offer if it has use limits (see
+     * hold); a code without limits needs no counting, so its checkouts do not queue.
+     */
+    lockIfLimited,
+
+    /**
+     * A payment arrived for an order that had already left pending (expired, replaced or failed)
+     * and so no longer held its code's use. The money is taken and the order is fulfilled anyway;
+     * this says whether that use goes over the code's limits, for a person to look at.
+     */
+    async overLimitOnLatePayment(trx: Knex.Transaction, offerId: number, userId: number): Promise<boolean> {
+      if (!(await lockIfLimited(trx, offerId))) return false;
+      const row = (await offers.findById(offerId, trx))!;
+      const [all, mine] = await Promise.all([
+        offers.usesOf(offerId, undefined, { total: row.max_uses !== null, byUser: false }, trx),
+        offers.usesOf(offerId, userId, { total: false, byUser: row.max_uses_per_customer !== null }, trx),
+      ]);
+      return (row.max_uses !== null && all.total >= row.max_uses) || (row.max_uses_per_customer !== null && mine.byUser >= row.max_uses_per_customer);
+    },
 
     /**
      * Holds one use of a coupon for an order being created, inside its transaction: the offer's
@@ -143,7 +172,7 @@ export function createDealService(deps: { offers: OfferModel; clock: Clock; cach
      * when the order fails or expires (see offer_redemptions).
      */
     async hold(trx: Knex.Transaction, offerId: number, orderId: number, userId: number, code: string): Promise<void> {
-      await offers.lock(offerId, trx); // taken first by the caller too; taking it again is free
+      await lockIfLimited(trx, offerId); // taken first by the caller too; taking it again is free
       const row = await usable(code, userId, trx);
       if (row.id !== offerId) throw new CouponError('COUPON_CHANGED', 'This code changed while you were checking out. Please look at your cart again.', 409);
       await offers.insertRedemption({ offer_id: offerId, order_id: orderId, user_id: userId, code: row.code!, created_at: clock.now() }, trx);

@@ -75,12 +75,13 @@ export interface Price {
 function offerUnitPrice(o: Offer, listPaise: number): number {
   const floor = floorOf(listPaise);
   const price = o.discountType === 'percent' ? applyDiscount(listPaise, o.amount) : listPaise - o.amount;
-  return Math.max(floor, price);
+  // Whole-rupee rounding can round up (₹10.90 at 1% is ₹11): never above the list price.
+  return Math.min(listPaise, Math.max(floor, price));
 }
 
 export function priceOf(p: PriceInput, book: OfferBook = NO_OFFERS): Price {
   const list = p.price_paise;
-  let sale = Math.max(floorOf(list), applyDiscount(list, p.discount_percent));
+  let sale = Math.min(list, Math.max(floorOf(list), applyDiscount(list, p.discount_percent)));
   let offer: Offer | undefined;
   for (const o of book.automatic) {
     if (!isLive(o, book.at) || !covers(o, p)) continue;
@@ -197,6 +198,12 @@ export function priceLines<P extends PriceInput>(
         }
       }
       for (const l of priced) l.finalTotal = l.lineTotal - l.couponDiscount;
+      // A code that would take nothing off (every line it covers is at its floor) is not applied,
+      // so it does not use up one of its uses.
+      if (eligible.every((l) => l.couponDiscount === 0)) {
+        couponResult.refusal = 'not_applicable';
+        for (const l of priced) l.finalTotal = l.lineTotal;
+      }
     }
   }
   const subtotal = priced.reduce((s, l) => s + l.price.unitPrice * l.quantity, 0);

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
-import { lineText, pathId } from '../../lib/fields.js';
+import { lineText, MAX_DB_ID, pathId } from '../../lib/fields.js';
 import { parseIstLocal, toIstLocal } from '../../lib/india-time.js';
 import { parseInput } from '../../lib/validate.js';
 import type { CatalogService } from '../../services/catalog-service.js';
@@ -43,7 +43,7 @@ const offerForm = z.object({
   discountType: z.enum(['percent', 'fixed'], { error: 'Choose percent or amount off.' }),
   amount: z.string({ error: 'Enter how much off.' }),
   scope: z.enum(['all', 'categories', 'products'], { error: 'Choose what it applies to.' }),
-  categoryIds: z.preprocess(list, z.array(z.coerce.number().int().positive()).max(200)),
+  categoryIds: z.preprocess(list, z.array(z.coerce.number({ error: 'Choose categories from the list.' }).int('Choose categories from the list.').positive('Choose categories from the list.').max(MAX_DB_ID, 'Choose categories from the list.')).max(200, 'At most 200 categories.')),
   products: z.preprocess((v) => (v === undefined ? '' : v), z.string().max(20_000, 'Too many products listed.')),
   startsAt: istTime('start'),
   endsAt: istTime('end'),
@@ -90,7 +90,14 @@ export function createDealAdminController(deps: { deals: DealAdminService; catal
 
   /** The form's fields into what the service takes; field messages for what cannot be read. */
   async function inputOf(body: unknown): Promise<OfferInput> {
-    const f = parseInput(offerForm, body, 'Please check the highlighted fields.');
+    let f: z.output<typeof offerForm>;
+    try {
+      f = parseInput(offerForm, body, 'Please check the highlighted fields.');
+    } catch (err) {
+      // "categoryIds.0" is the category boxes' one message.
+      if (err instanceof ValidationError && err.fields) throw new ValidationError(err.message, Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [k.split('.')[0]!, v])));
+      throw err;
+    }
     const errors: Record<string, string> = {};
     let amount = 0;
     if (f.discountType === 'percent') {
@@ -103,10 +110,15 @@ export function createDealAdminController(deps: { deals: DealAdminService; catal
       else errors.amount = paise.error.issues[0]?.message ?? 'Enter the amount off in rupees.';
     }
     let productIds: number[] = [];
+    if (f.scope === 'categories') {
+      const missing = await deals.missingCategories(f.categoryIds);
+      if (missing.length) errors.categoryIds = 'Choose categories from the list (one of them no longer exists).';
+    }
     if (f.scope === 'products') {
       const found = await deals.resolveProducts(f.products);
       productIds = found.ids;
-      if (found.unknown.length) errors.products = `No product with the id or address: ${found.unknown.slice(0, 5).join(', ')}${found.unknown.length > 5 ? '…' : ''}`;
+      if (found.tooMany) errors.products = `Name at most ${found.tooMany} products; for more, use categories.`;
+      else if (found.unknown.length) errors.products = `No product with the id or address: ${found.unknown.slice(0, 5).join(', ')}${found.unknown.length > 5 ? '…' : ''}`;
       else if (!productIds.length) errors.products = 'Name at least one product (its id or address, one per line).';
     }
     if (Object.keys(errors).length) throw new ValidationError('Please check the highlighted fields.', errors);
