@@ -130,6 +130,8 @@ describe('pricing properties (issue 12, item 2)', () => {
               const line = cart.items.find((l: { productId: number }) => l.productId === products[i]!.id);
               expect(page.text, 'product page price').to.include(`<span class="price-now">${formatINR(line.salePrice)}</span>`);
             }
+            const checkoutPage = await s.agent.get('/checkout').expect(200);
+            expect(checkoutPage.text, 'checkout page').to.include(`Pay ${formatINR(cart.total)}`);
             const created = await w.createOrder(s).expect(201);
             expect(created.body.amount).to.equal(cart.total);
             expect(w.rzp.emulator.orders.get(created.body.razorpayOrderId)!.amount).to.equal(cart.total);
@@ -138,6 +140,10 @@ describe('pricing properties (issue 12, item 2)', () => {
             const order = await w.orderRow(created.body.orderId);
             expect(order.subtotal_paise - order.discount_paise).to.equal(order.total_paise);
             expect(order.total_paise).to.be.at.least(0);
+            // Paid: the receipt shows the same total.
+            await w.verify(s, w.rzp.emulator.pay(created.body.razorpayOrderId).response).expect(200);
+            const receipt = await s.agent.get(`/orders/${order.id}`).expect(200);
+            expect(receipt.text, 'receipt').to.include(`Total (incl. taxes)</td><td class="num">${formatINR(cart.total)}</td>`);
           },
         ),
         { numRuns: 12, seed: 1201 },
