@@ -1,4 +1,5 @@
-// Keeps "ends in 2 d 4 h" current on offer prices and banners: the server writes the time left
+// Keeps "ends in 2 d 4 h" current on offer prices and banners (the same wording as timeLeft in
+// src/lib/view-helpers.ts, which the browser cannot import): the server writes the time left
 // when it renders (a kept page may be a minute old), this counts down from each <time datetime>.
 (() => {
   const items = [...document.querySelectorAll('time[data-countdown]')];

@@ -1,29 +1,12 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { makeUser } from '../support/accounts.js';
 import { screenshot, useBrowserApp, watchForProblems } from '../support/browser.js';
 import type { TestContext } from '../support/context.js';
-import { checkPages, layoutProblems, report, type PageToCheck } from '../support/layout-check.js';
+import { checkPages, layoutProblems, report, signIn, signInContext, type PageToCheck } from '../support/layout-check.js';
 import { linkIn, mailTo } from '../support/mailbox.js';
 
 // The sign-in form's own fields by id: the footer may hold another email field (a newsletter form).
-async function signIn(page: Page, baseUrl: string, email: string, password: string) {
-  await page.goto(`${baseUrl}/login`);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/account$/);
-}
-
-/** A browser context signed in through the login form (layout-check's signInContext, with the fields above). */
-async function signInContext(browser: Browser, baseUrl: string, email: string, password: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, baseUrl, email, password);
-  await page.close();
-  return context;
-}
-
 describe('e2e: product requests', function () {
   this.timeout(300_000);
   const env = useBrowserApp({ seed: true, mailbox: true });

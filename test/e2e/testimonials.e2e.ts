@@ -2,31 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { makeUser } from '../support/accounts.js';
 import { screenshot, useBrowserApp, watchForProblems } from '../support/browser.js';
 import type { TestContext } from '../support/context.js';
-import { checkPages, report } from '../support/layout-check.js';
-
-/** Signs a browser page in as someone. */
-async function signIn(page: Page, baseUrl: string, email: string, password: string) {
-  await page.goto(`${baseUrl}/login`);
-  // Exact: the footer's newsletter form has an email field of its own.
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/account$/);
-}
-
-/** A browser context signed in through the login form (as layout-check's signInContext). */
-async function signInContext(browser: Browser, baseUrl: string, email: string, password: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, baseUrl, email, password);
-  await page.close();
-  return context;
-}
+import { checkPages, report, signIn, signInContext } from '../support/layout-check.js';
 
 describe('e2e: testimonials — a buyer leaves one, the admin publishes and features it, the home page shows it', function () {
   this.timeout(300_000);

@@ -81,15 +81,20 @@ export function report(failures: string[]): void {
   if (failures.length) throw new Error(`${failures.length} layout problems:\n${failures.join('\n')}`);
 }
 
-/** A browser context signed in through the login form. */
-export async function signInContext(browser: Browser, baseUrl: string, email: string, password: string): Promise<BrowserContext> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+/** Signs a page in through the login form (exact labels: the footer's newsletter form has an address field too). */
+export async function signIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
   await page.goto(`${baseUrl}/login`);
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/account$/);
+}
+
+/** A browser context signed in through the login form. */
+export async function signInContext(browser: Browser, baseUrl: string, email: string, password: string): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, baseUrl, email, password);
   await page.close();
   return context;
 }
