@@ -20,3 +20,26 @@ export function parseIstLocal(value: string): Date | undefined {
 export function toIstLocal(at: Date): string {
   return new Date(at.getTime() + IST_OFFSET_MS).toISOString().slice(0, 16);
 }
+
+/** The instant a date ("2026-11-24") begins in India. */
+export function istDayStart(date: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d) - IST_OFFSET_MS);
+}
+
+/** The India date ("2026-11-24") an instant falls on. */
+export function istDayOf(at: Date): string {
+  return new Date(at.getTime() + IST_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The date `n` days after (or before, negative) a date, as "YYYY-MM-DD". */
+export function addDays(date: string, n: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+/** Whether "YYYY-MM-DD" is a real calendar date. */
+export function isDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  return addDays(value, 0) === value;
+}

@@ -1,3 +1,4 @@
+import { istDayStart } from '../lib/india-time.js';
 import type { Db } from '../db/knex.js';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -33,14 +34,6 @@ export function parseOrderSearch(raw: string): OrderSearch {
   if (/^order_[A-Za-z0-9]+$/.test(q)) return { kind: 'razorpay_order', value: q };
   if (/^pay_[A-Za-z0-9]+$/.test(q)) return { kind: 'payment', value: q };
   return { kind: 'email', value: q, exact: /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(q) };
-}
-
-/** India has one time zone and no daylight saving: IST is UTC+05:30 all year. */
-const IST_OFFSET_MS = 330 * 60_000;
-/** The instant a date ("2026-11-24") begins in India. */
-export function istDayStart(date: string): Date {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d) - IST_OFFSET_MS);
 }
 
 export interface RefundRequest {
