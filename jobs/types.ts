@@ -6,6 +6,7 @@ import type { OrderModel } from '../src/models/orders.js';
 import type { CheckoutService } from '../src/services/checkout-service.js';
 import type { MailService } from '../src/services/mail-service.js';
 import type { RazorpayGateway } from '../src/services/razorpay-gateway.js';
+import type { AnalyticsService } from '../src/services/analytics-service.js';
 
 /** What every job may use; built by deps.ts like everything else. */
 export interface JobContext {
@@ -18,6 +19,7 @@ export interface JobContext {
   /** Retention periods, in days, from configuration. */
   retention: { mailDays: number };
   gateway: RazorpayGateway;
+  analytics: AnalyticsService;
 }
 
 export interface JobDefinition {

@@ -61,6 +61,8 @@ const routes: { name: string; path: () => string }[] = [
 
 // The back office at the same scale, as an admin (never cached).
 const adminRoutes: { name: string; path: () => string }[] = [
+  // The owner's overview over 90 days (the warm-up requests roll up the days it reads).
+  { name: '/admin?range=90d (overview)', path: () => '/admin?range=90d' },
   { name: '/admin/products', path: () => '/admin/products' },
   { name: '/admin/products?q=<part of a title>', path: () => `/admin/products?q=${SCALE_WORDS[rand(SCALE_WORDS.length)]!.slice(1, 5)}` },
   { name: '/admin/products?category=…&status=hidden&sort=price-desc', path: () => `/admin/products?category=${1 + rand(categories.length)}&status=hidden&sort=price-desc` },

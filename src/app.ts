@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import compression from 'compression';
 import ejs from 'ejs';
@@ -30,9 +31,14 @@ import { SHARED_CACHE_PATHS, shopRoutes } from './routes/shop.js';
 import { NEWSLETTER_CSRF_EXEMPT, newsletterRoutes } from './routes/newsletter.js';
 import { testimonialRoutes } from './routes/testimonials.js';
 import { productRequestRoutes } from './routes/product-requests.js';
+import { isProductViewBeacon, productViewRoutes } from './routes/product-views.js';
 
 /** Builds the Express app. Does no I/O itself: every connection lives in deps. */
 export function createApp(deps: Deps): Express {
+  // chart.js for the admin charts comes from node_modules (no CDN). Its package exports only its
+  // modules; the browser build sits beside them in dist/. Read once, when the app is built.
+  const chartJsDir = path.dirname(createRequire(import.meta.url).resolve('chart.js'));
+  const chartJsVersion = (JSON.parse(readFileSync(path.join(chartJsDir, '..', 'package.json'), 'utf8')) as { version: string }).version;
   const { config, logger } = deps;
   const app = express();
 
@@ -57,6 +63,7 @@ export function createApp(deps: Deps): Express {
   app.locals.price = priceHtml;
   app.locals.timeLeft = timeLeft;
   app.locals.asset = createAssetUrl(publicDir);
+  app.locals.chartJsUrl = `/vendor/chart.js/chart.umd.min.js?v=${chartJsVersion}`;
   app.locals.year = new Date().getFullYear();
 
   app.use(requestLogger(logger));
@@ -77,6 +84,7 @@ export function createApp(deps: Deps): Express {
   for (const folder of readdirSync(publicDir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
     app.use(`/${folder.name}`, express.static(path.join(publicDir, folder.name), staticOptions));
   }
+  app.use('/vendor/chart.js', express.static(chartJsDir, staticOptions));
   // Each router builds its own controllers from deps: a request's path runs downward from here.
   app.use(healthRoutes(deps));
   app.use(mediaRoutes(deps));
@@ -97,7 +105,7 @@ export function createApp(deps: Deps): Express {
   );
   // The payment callback is authenticated by Razorpay's signature and arrives cross-site. Admin
   // uploads (multipart) check the token themselves once the form is read (routes/admin/uploads.ts).
-  app.use(csrfProtection({ skip: (req) => req.path === '/checkout/callback' || NEWSLETTER_CSRF_EXEMPT.has(req.path), uploads: isUploadRequest }));
+  app.use(csrfProtection({ skip: (req) => req.path === '/checkout/callback' || NEWSLETTER_CSRF_EXEMPT.has(req.path) || isProductViewBeacon(req.path), uploads: isUploadRequest }));
   app.use(deps.passport.initialize());
   app.use(deps.passport.session());
   app.use(sessionLifetime({ absoluteMs: config.sessionAbsoluteMs, clock: deps.clock }));
@@ -127,6 +135,7 @@ export function createApp(deps: Deps): Express {
   app.use(testimonialRoutes(deps));
   app.use(productRequestRoutes(deps));
   app.use(newsletterRoutes(deps));
+  app.use(productViewRoutes(deps));
   app.use(shopRoutes(deps));
 
   app.use(notFound);

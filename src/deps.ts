@@ -18,6 +18,8 @@ import { createPaymentModel } from './models/payments.js';
 import { createAlertModel } from './models/alerts.js';
 import { createAuditLogModel } from './models/audit-log.js';
 import { createOfferModel } from './models/offers.js';
+import { createAnalyticsModel } from './models/analytics.js';
+import { createAnalyticsService } from './services/analytics-service.js';
 import { createDealService } from './services/deal-service.js';
 import { createDealAdminService } from './services/deal-admin-service.js';
 import { createAuditService } from './services/audit-service.js';
@@ -55,6 +57,9 @@ import { createProductRequestModel } from './models/product-requests.js';
 import { createProductRequestService } from './services/product-request-service.js';
 import { createTestimonialModel } from './models/testimonials.js';
 import { createTestimonialService } from './services/testimonial-service.js';
+import { createProductViewModel } from './models/product-views.js';
+import { createProductViewService } from './services/product-view-service.js';
+import { createUserDeviceModel } from './models/user-devices.js';
 
 /**
  * Everything the app, the jobs and the CLI run on, built by createDeps: the only place that calls
@@ -71,6 +76,7 @@ function createModels(db: Db) {
     userTokens: createUserTokenModel(db),
     recoveryCodes: createRecoveryCodeModel(db),
     loginEvents: createLoginEventModel(db),
+    userDevices: createUserDeviceModel(db),
     sessions: createSessionModel(db),
     emailOutbox: createEmailOutboxModel(db),
     carts: createCartModel(db),
@@ -83,8 +89,10 @@ function createModels(db: Db) {
     auditLog: createAuditLogModel(db),
     newsletterSubscribers: createNewsletterSubscriberModel(db),
     offers: createOfferModel(db),
+    analytics: createAnalyticsModel(db),
     productRequests: createProductRequestModel(db),
     testimonials: createTestimonialModel(db),
+    productViews: createProductViewModel(db),
   };
 }
 
@@ -117,6 +125,7 @@ export function createDeps(
     tokens: models.userTokens,
     recoveryCodes: models.recoveryCodes,
     loginEvents: models.loginEvents,
+    userDevices: models.userDevices,
     sessions: models.sessions,
     mail,
     limits,
@@ -181,10 +190,11 @@ export function createDeps(
   const categoryAdmin = createCategoryAdminService({ db, categories: models.categories, audit, catalog: services.catalog, pageCache });
   // The orders and customers modules (each service lists what it needs).
   const orderAdmin = createOrderAdminService({ db, models, gateway, refunds, mail, audit, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName }, downloadLink: downloads.linkFor });
+  const analytics = createAnalyticsService({ analytics: models.analytics, clock });
   const dealAdmin = createDealAdminService({ db, offers: models.offers, deals, audit, pageCache, clock });
   const customerAdmin = createCustomerAdminService({ db, sessions: models.sessions, audit, clock });
   const newsletterAdmin = createNewsletterAdminService({ db, subscribers: models.newsletterSubscribers, audit, clock });
-  const admin = { audit, images, productAdmin, categoryAdmin, orderAdmin, customerAdmin, dealAdmin, newsletterAdmin };
+  const admin = { audit, images, productAdmin, categoryAdmin, orderAdmin, customerAdmin, dealAdmin, analytics, newsletterAdmin };
   const testimonials = createTestimonialService({ db, testimonials: models.testimonials, orders: models.orders, audit, images, pageCache, clock });
   const catalogChanges = createNotificationListener({ url: opts.databaseUrl, ssl: config.databaseSsl, channels: ['catalog_changed'] });
   const catalogChanged = () => {
@@ -203,6 +213,8 @@ export function createDeps(
     opts.logger.warn({ err }, 'catalog change notices interrupted; shared page cache off until they resume');
   });
   const productRequests = createProductRequestService({ db, requests: models.productRequests, audit, mail, limits: { create: limits.productRequestUser, vote: limits.productVoteUser }, clock, logger: opts.logger, baseUrl: config.baseUrl });
+  // Product views (the product page's beacon), for the analytics funnel and recommendations.
+  const productViews = createProductViewService({ productViews: models.productViews, clock });
   const contact = createContactService({ db, messages: models.contactMessages, mail, limiter: limits.contactIp, supportEmail: config.supportEmail, storeName: config.storeName });
 
   return {
@@ -212,7 +224,7 @@ export function createDeps(
     logger: opts.logger,
     clock,
     models,
-    services: { ...services, ...payments, newsletter, contact, ...admin, testimonials, productRequests },
+    services: { ...services, ...payments, newsletter, contact, ...admin, testimonials, productRequests, productViews },
     mail,
     storage,
     razorpayEmulator,

@@ -17,6 +17,7 @@ export function jobContextOf(deps: Deps): JobContext & { pool: pg.Pool } {
     orders: deps.models.orders,
     retention: { mailDays: deps.config.mailRetentionDays },
     gateway: deps.services.gateway,
+    analytics: deps.services.analytics,
   };
 }
 

@@ -25,20 +25,19 @@ describe('access control', () => {
     expect(asUser.headers.location).to.equal('/login?next=%2Fadmin');
     const { agent: adminAgent } = await signedIn('admin');
     const page = await adminAgent.get('/admin').expect(200);
-    expect(page.text).to.include('<h1>Dashboard</h1>');
+    expect(page.text).to.include('<h1>Overview</h1>').and.include('data-figure="revenue"');
     expect(page.headers['cache-control']).to.equal('no-store');
   });
 
-  it('admin APIs: 401 anonymous, 403 user, 200 admin with real counts', async () => {
-    await t.agent().get('/api/admin/summary').expect(401);
+  it('admin APIs: 401 anonymous, 403 user, 200 admin with the overview', async () => {
+    await t.agent().get('/api/admin/analytics/overview').expect(401);
     const { agent: userAgent } = await signedIn('user');
-    const forbidden = await userAgent.get('/api/admin/summary').expect(403);
+    const forbidden = await userAgent.get('/api/admin/analytics/overview').expect(403);
     expect(forbidden.body.error.code).to.equal('FORBIDDEN');
     const { agent: adminAgent } = await signedIn('admin');
-    const ok = await adminAgent.get('/api/admin/summary').expect(200);
-    const users = await t.db('users').count<{ count: number }[]>('* as count');
-    expect(ok.body.users).to.equal(Number(users[0]?.count));
-    expect(ok.body.logins7d).to.be.at.least(2);
+    const ok = await adminAgent.get('/api/admin/analytics/overview').expect(200);
+    expect(ok.body.figures.map((f: { key: string }) => f.key)).to.include.members(['revenue', 'orders', 'failedPayments']);
+    expect(ok.body.range.preset).to.equal('30d');
   });
 
   it('account pages and APIs need a signed-in user', async () => {
@@ -107,13 +106,13 @@ describe('access control', () => {
       const admin = await makeUser(strict.db, { role: 'admin' });
       const agent = strict.agent();
       const login = await apiLogin(agent, admin.email, admin.password);
-      const api = await agent.get('/api/admin/summary').expect(403);
+      const api = await agent.get('/api/admin/analytics/overview').expect(403);
       expect(api.body.error.code).to.equal('TWO_FACTOR_REQUIRED');
       const page = await agent.get('/admin').expect(303);
       expect(page.headers.location).to.equal('/account#two-factor');
       const on = await agent.post('/api/auth/2fa/email/enable').set('X-CSRF-Token', login.body.csrfToken).send({ password: admin.password }).expect(200);
       expect(on.body.recoveryCodes).to.have.length(10);
-      await agent.get('/api/admin/summary').expect(200);
+      await agent.get('/api/admin/analytics/overview').expect(200);
     });
   });
 });

@@ -28,7 +28,10 @@ describe('account hardening', () => {
     console.log(`      50 concurrent wrong passwords: ${wrong} × 401, ${statuses.filter((s) => s === 429).length} × 429`);
     expect(wrong).to.be.at.most(10);
     expect(statuses.every((s) => s === 401 || s === 429)).to.equal(true);
-    expect(Number((await t.db('login_failures').where({ user_id: user.id }).count({ n: '*' }).first())!.n)).to.equal(wrong);
+    // Each 401 is one bad_password row and each 429 one locked_out row (the lockout chart counts those).
+    const failures = (reason: string) => t.db('login_failures').where({ user_id: user.id, reason }).count({ n: '*' }).first();
+    expect(Number((await failures('bad_password'))!.n)).to.equal(wrong);
+    expect(Number((await failures('locked_out'))!.n)).to.equal(statuses.filter((s) => s === 429).length);
   });
 
   it('a signed-in session cannot guess the password through 2FA, recovery-code or password-change forms (item 11)', async () => {

@@ -6,7 +6,7 @@ import { createDeps, type Deps } from '../src/deps.js';
 import { createLogger } from '../src/lib/logger.js';
 import { apiLogin, makeUser } from './support/accounts.js';
 import { createTestContext, type TestContext } from './support/context.js';
-import { makeProduct } from './support/factories.js';
+import { makeCategory, makeProduct } from './support/factories.js';
 
 /** Starts a process's catalog-change listener and waits until it hears changes. */
 async function listening(deps: Deps) {
@@ -28,6 +28,28 @@ async function within(ms: number, what: string, check: () => Promise<boolean>): 
 
 describe('the shared page cache for guests (issue 10)', () => {
   let t: TestContext;
+  /**
+   * A product added, once its change notice has come back: otherwise the notice can land after
+   * the test's first render and clear the page the test expects to find kept.
+   */
+  async function madeProduct(over: Parameters<typeof makeProduct>[1]) {
+    const category = await heardAfter('categories', () => makeCategory(t.db));
+    return heardAfter('products', () => makeProduct(t.db, { category_id: category.id, ...over }));
+  }
+  /** Runs a write and waits for the change notice naming `table`. */
+  async function heardAfter<T>(table: string, write: () => Promise<T>): Promise<T> {
+    const heard = new Promise<void>((resolve) => {
+      const onNotice = (_channel: string, changed: string) => {
+        if (changed !== table) return;
+        t.deps.catalogChanges.off('notification', onNotice);
+        resolve();
+      };
+      t.deps.catalogChanges.on('notification', onNotice);
+    });
+    const result = await write();
+    await heard;
+    return result;
+  }
   before(async () => {
     t = await createTestContext();
     await listening(t.deps);
@@ -35,7 +57,7 @@ describe('the shared page cache for guests (issue 10)', () => {
   after(() => t.close());
 
   it('answers a guest from memory the second time, with an ETag that gives 304 and a header a CDN may honour', async () => {
-    const p = await makeProduct(t.db, { title: 'Cached Catalog Guide' });
+    const p = await madeProduct({ title: 'Cached Catalog Guide' });
     const first = await supertest(t.app).get(`/products/${p.slug}`).expect(200);
     expect(first.headers['x-page-cache']).to.equal('miss');
     const second = await supertest(t.app).get(`/products/${p.slug}`).expect(200);
@@ -60,7 +82,7 @@ describe('the shared page cache for guests (issue 10)', () => {
   });
 
   it('never serves a signed-in shopper from it, nor keeps what they see', async () => {
-    const p = await makeProduct(t.db, { title: 'Signed In Only Check' });
+    const p = await madeProduct({ title: 'Signed In Only Check' });
     await supertest(t.app).get(`/products/${p.slug}`).expect(200);
     expect((await supertest(t.app).get(`/products/${p.slug}`)).headers['x-page-cache']).to.equal('hit');
 
@@ -73,7 +95,7 @@ describe('the shared page cache for guests (issue 10)', () => {
     expect(signedIn.text).to.include('data-account-link').and.not.include('Create account');
 
     // A page first rendered for a signed-in shopper is not kept for guests.
-    const fresh = await makeProduct(t.db, { title: 'Rendered For A User First' });
+    const fresh = await madeProduct({ title: 'Rendered For A User First' });
     const before = t.deps.pageCache.size;
     await agent.get(`/products/${fresh.slug}`).expect(200);
     expect(t.deps.pageCache.size).to.equal(before);

@@ -40,7 +40,7 @@ export interface CustomerSignInRow {
   device_type: string;
   method: string;
   created_at: Date;
-  /** No earlier sign-in of this account came from the same browser, system and device type. */
+  /** Stored at sign-in: the first from this device type, browser family and OS family (login-devices). */
   new_device: boolean;
 }
 
@@ -129,12 +129,7 @@ export function createCustomerAdminQueries(db: Db) {
 
     async signIns(userId: number, limit = 20, trx: Handle = db): Promise<CustomerSignInRow[]> {
       const res = await trx.raw(
-        `SELECT e.id, e.ip, e.browser, e.os, e.device_type, e.method, e.created_at,
-                NOT EXISTS (
-                  SELECT 1 FROM login_events p
-                  WHERE p.user_id = e.user_id AND p.created_at < e.created_at
-                    AND p.browser IS NOT DISTINCT FROM e.browser AND p.os IS NOT DISTINCT FROM e.os AND p.device_type = e.device_type
-                ) AS new_device
+        `SELECT e.id, e.ip, e.browser, e.os, e.device_type, e.method, e.created_at, e.new_device
          FROM login_events e
          WHERE e.user_id = ?
          ORDER BY e.created_at DESC, e.id DESC

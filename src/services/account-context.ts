@@ -8,6 +8,7 @@ import type { LoginEventModel } from '../models/login-events.js';
 import type { RecoveryCodeModel } from '../models/recovery-codes.js';
 import type { SessionModel } from '../models/sessions.js';
 import type { TokenPurpose, UserTokenModel, UserTokenRow } from '../models/user-tokens.js';
+import type { UserDeviceModel } from '../models/user-devices.js';
 import type { UserModel, UserRow } from '../models/users.js';
 import type { MailService } from './mail-service.js';
 import type { RateLimits } from './rate-limits.js';
@@ -19,6 +20,8 @@ export interface AccountDeps {
   tokens: UserTokenModel;
   recoveryCodes: RecoveryCodeModel;
   loginEvents: LoginEventModel;
+  /** The devices each user signed in from (login-devices). */
+  userDevices: UserDeviceModel;
   sessions: SessionModel;
   mail: MailService;
   limits: RateLimits;

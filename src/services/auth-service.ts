@@ -1,4 +1,6 @@
-import { AppError, ForbiddenError, UnauthorizedError, ValidationError } from '../lib/errors.js';
+import type { Device } from '../lib/device.js';
+import { AppError, ForbiddenError, TooManyRequestsError, UnauthorizedError, ValidationError } from '../lib/errors.js';
+import { formatDateTime } from '../lib/view-helpers.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../lib/passwords.js';
 import type { UserRow } from '../models/users.js';
 import { normalizeEmail } from '../lib/email.js';
@@ -19,6 +21,11 @@ const timingDummy = () => (dummyHash ??= hashPassword(`dummy-${Math.random()}-${
 export interface RequestInfo {
   ip: string;
   userAgent?: string;
+}
+
+/** "Chrome on Android": browser and system families, as the new-device email names a device. */
+function deviceName(d: Device): string {
+  return [d.browserFamily ?? 'An unknown browser', d.osFamily ? `on ${d.osFamily}` : ''].filter(Boolean).join(' ');
 }
 
 async function assertGoodPassword(password: string, field = 'password') {
@@ -103,8 +110,17 @@ export function createAuthService(d: AccountDeps, hooks: { newsletterOptIn?: (em
       const accountKey = `${email}|${req.ip}`;
       // Count first, then check: counting is one atomic statement, so concurrent guesses cannot
       // all slip under the limit. A success gives its points back.
-      await limits.loginAccountIp.hit(accountKey);
-      await limits.loginIpDay.hit(req.ip);
+      try {
+        await limits.loginAccountIp.hit(accountKey);
+        await limits.loginIpDay.hit(req.ip);
+      } catch (err) {
+        // Refused without checking the password: counted as a lockout for the dashboards.
+        if (err instanceof TooManyRequestsError) {
+          const known = await users.findByEmail(email);
+          await d.loginEvents.recordFailure({ email, user_id: known?.id ?? null, ip: req.ip, reason: 'locked_out', created_at: clock.now() });
+        }
+        throw err;
+      }
 
       const user = await users.findByEmail(email);
       const ok = user ? await verifyPassword(user.password_hash, input.password) : (await verifyPassword(await timingDummy(), input.password), false);
@@ -123,18 +139,40 @@ export function createAuthService(d: AccountDeps, hooks: { newsletterOptIn?: (em
       return { user, methods: twoFactorMethods(user) };
     },
 
-    /** A completed login, for analytics and the account page's recent activity. */
-    async recordLogin(user: UserRow, method: string, req: RequestInfo & { device: { browser: string | null; os: string | null; deviceType: string } }) {
-      await d.loginEvents.recordSuccess({
-        user_id: user.id,
-        ip: req.ip,
-        user_agent: (req.userAgent ?? '').slice(0, 512),
-        browser: req.device.browser,
-        os: req.device.os,
-        device_type: req.device.deviceType,
-        method,
-        created_at: clock.now(),
+    /**
+     * A completed login, for analytics and the account page's recent activity. In one
+     * transaction: the device is counted in user_devices, the event records whether that made it
+     * a new device, and a sign-in from a new device of an account that signed in before queues
+     * a security email (the account's very first sign-in is a new device but sends nothing).
+     */
+    async recordLogin(user: UserRow, method: string, req: RequestInfo & { device: Device }) {
+      const now = clock.now();
+      const ids = await db.transaction(async (trx) => {
+        const signedInBefore = await d.loginEvents.anyForUser(user.id, trx);
+        const { inserted } = await d.userDevices.touch(user.id, req.device, now, trx);
+        await d.loginEvents.recordSuccess({
+          user_id: user.id,
+          ip: req.ip,
+          user_agent: (req.userAgent ?? '').slice(0, 512),
+          browser: req.device.browser,
+          os: req.device.os,
+          device_type: req.device.deviceType,
+          method,
+          new_device: inserted,
+          created_at: now,
+        }, trx);
+        if (!inserted || !signedInBefore) return [];
+        return [
+          await mail.queue('new-device-sign-in', user.email, `New sign-in to your ${d.settings.storeName} account`, {
+            name: user.name,
+            device: deviceName(req.device),
+            ip: req.ip,
+            when: `${formatDateTime(now)} IST`,
+            resetLink: link(d, '/forgot-password'),
+          }, trx),
+        ];
       });
+      mail.sendSoon(ids);
     },
 
     /** Emails a reset link if the account exists; the same answer either way. */

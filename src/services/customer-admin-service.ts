@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../lib/errors.js';
 import { createCustomerAdminQueries, type CustomerRow } from '../models/customer-admin.js';
 import type { SessionModel } from '../models/sessions.js';
+import { createUserDeviceModel } from '../models/user-devices.js';
 import type { Actor, AuditService } from './audit-service.js';
 
 /** Lists stop counting here ("10,000+"). */
@@ -39,6 +40,7 @@ export type CustomerProfile = ReturnType<typeof profileOf>;
 export function createCustomerAdminService(deps: { db: Db; sessions: SessionModel; audit: AuditService; clock: Clock }) {
   const { db, audit, clock } = deps;
   const q = createCustomerAdminQueries(db);
+  const devices = createUserDeviceModel(db);
 
   const notFound = () => new NotFoundError('There is no customer with that number.');
 
@@ -75,15 +77,16 @@ export function createCustomerAdminService(deps: { db: Db; sessions: SessionMode
     async get(id: number) {
       const user = await q.findById(id);
       if (!user) throw notFound();
-      const [orders, signIns, failures, entitlements, sessions, history] = await Promise.all([
+      const [orders, signIns, failures, entitlements, sessions, history, knownDevices] = await Promise.all([
         q.orders(id),
         q.signIns(id),
         q.failedSignIns(id),
         q.entitlements(id),
         q.sessionCount(id),
         audit.forEntity('user', id),
+        devices.forUser(id),
       ]);
-      return { profile: profileOf(user), orders, signIns, failures, entitlements, sessions, history };
+      return { profile: profileOf(user), orders, signIns, failures, entitlements, sessions, history, devices: knownDevices };
     },
 
     /** Ends every session of the account (each device must sign in again). Returns how many. */

@@ -80,6 +80,8 @@ export function createRateLimits(db: Db) {
     /** Product requests: new requests per account per hour, and votes per account per minute. */
     productRequestUser: makeLimiter(db, 'preq_user', 5, 3600, 'You have asked for several products in the last hour. Please wait a little before asking for more.'),
     productVoteUser: makeLimiter(db, 'preq_vote_user', 60, 60, 'Too many votes in a minute. Please slow down.'),
+    /** Product-view beacons per network: each page load sends one, so more than 120 a minute is a script, not a shopper. */
+    productViewsIp: makeLimiter(db, 'product_views_ip', 600, 60, 'Too many product views from this network. Please slow down.'),
   };
 }
 

@@ -1,37 +1,70 @@
 import type { Request, Response } from 'express';
-import type { Db } from '../../db/knex.js';
 import type { Clock } from '../../lib/clock.js';
+import { DateRangeError, RANGE_LABELS, RANGE_PRESETS, resolveRange, type DateRange } from '../../lib/date-range.js';
+import { ValidationError } from '../../lib/errors.js';
+import type { AnalyticsService } from '../../services/analytics-service.js';
 import { renderAdmin } from './shared.js';
 
-/** The admin area's front page (the analytics issue turns it into the owner's overview). */
-export function createDashboardController(deps: { db: Db; clock: Clock }) {
-  async function summary() {
-    const since = new Date(deps.clock.now().getTime() - 7 * 86_400_000);
-    const [row] = (await deps.db.raw(
-      `SELECT (SELECT count(*) FROM products) AS products,
-              (SELECT count(*) FROM products WHERE is_visible) AS visible_products,
-              (SELECT count(*) FROM users) AS users,
-              (SELECT count(*) FROM login_events WHERE created_at >= ?) AS logins_7d,
-              (SELECT count(*) FROM login_failures WHERE created_at >= ?) AS failed_logins_7d`,
-      [since, since],
-    )).rows as Record<string, number>[];
-    return {
-      products: Number(row?.products ?? 0),
-      visibleProducts: Number(row?.visible_products ?? 0),
-      users: Number(row?.users ?? 0),
-      logins7d: Number(row?.logins_7d ?? 0),
-      failedLogins7d: Number(row?.failed_logins_7d ?? 0),
-    };
-  }
+const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 20) : undefined);
 
+/** The range asked for in the query (`range`, or `from`/`to` for a custom one); 400 with the field when it is not one. */
+export function rangeOf(req: Request, clock: Clock): DateRange {
+  try {
+    return resolveRange({ range: text(req.query.range), from: text(req.query.from), to: text(req.query.to) }, clock.now());
+  } catch (err) {
+    if (err instanceof DateRangeError) throw new ValidationError(err.message, { [err.field]: err.message });
+    throw err;
+  }
+}
+
+/** A CSV cell: quoted when it must be, and never read as a formula by a spreadsheet. */
+export function csvCell(v: string | number): string {
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The admin home: the owner's overview of the chosen range against the period before it. */
+export function createDashboardController(deps: { analytics: AnalyticsService; clock: Clock }) {
   return {
-    /** GET /admin */
-    async dashboard(_req: Request, res: Response) {
-      renderAdmin(res, 'dashboard', { title: 'Dashboard', summary: await summary() });
+    /** GET /admin?range=30d (or range=custom&from=…&to=…) */
+    async dashboard(req: Request, res: Response) {
+      let range: DateRange;
+      let rangeError: string | undefined;
+      try {
+        range = rangeOf(req, deps.clock);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        rangeError = err.message;
+        range = resolveRange({}, deps.clock.now());
+        res.status(400);
+      }
+      const overview = await deps.analytics.overview(range);
+      renderAdmin(res, 'dashboard', {
+        title: 'Overview',
+        overview,
+        presets: RANGE_PRESETS.map((p) => [p, RANGE_LABELS[p]]),
+        query: { range: text(req.query.range) ?? range.preset, from: text(req.query.from) ?? range.from, to: text(req.query.to) ?? range.to },
+        rangeError,
+        csvHref: `/admin/overview.csv?${new URLSearchParams(range.preset === 'custom' ? { range: 'custom', from: range.from, to: range.to } : { range: range.preset })}`,
+        scripts: [res.app.locals.chartJsUrl as string, '/js/admin-charts.js'],
+      });
     },
-    /** GET /api/admin/summary */
-    async summaryApi(_req: Request, res: Response) {
-      res.json(await summary());
+
+    /** GET /admin/overview.csv: the chart's numbers, one row per India day. */
+    async csv(req: Request, res: Response) {
+      const overview = await deps.analytics.overview(rangeOf(req, deps.clock));
+      const lines = [['day', 'revenue_net_inr', 'paid_orders', 'failed_payments'].join(',')];
+      for (const d of overview.daily) lines.push([d.day, (d.revenue / 100).toFixed(2), d.orders, d.failedPayments].map(csvCell).join(','));
+      res
+        .set('Content-Type', 'text/csv; charset=utf-8')
+        .set('Content-Disposition', `attachment; filename="overview-${overview.range.from}-to-${overview.range.to}.csv"`)
+        .send(`${lines.join('\r\n')}\r\n`);
+    },
+
+    /** GET /api/admin/analytics/overview?range=…: the same figures as JSON. */
+    async overviewApi(req: Request, res: Response) {
+      res.json(await deps.analytics.overview(rangeOf(req, deps.clock)));
     },
   };
 }

@@ -3,9 +3,10 @@ import { createDashboardController } from '../../controllers/admin/dashboard.js'
 import type { Deps } from '../../deps.js';
 
 export function dashboardRoutes(deps: Deps): Router {
-  const c = createDashboardController({ db: deps.db, clock: deps.clock });
+  const c = createDashboardController({ analytics: deps.services.analytics, clock: deps.clock });
   const r = Router();
   r.get('/admin', c.dashboard);
-  r.get('/api/admin/summary', c.summaryApi);
+  r.get('/admin/overview.csv', c.csv);
+  r.get('/api/admin/analytics/overview', c.overviewApi);
   return r;
 }

@@ -8,7 +8,7 @@ export interface AdminNavItem {
 }
 
 export const ADMIN_NAV: readonly AdminNavItem[] = [
-  { href: '/admin', label: 'Dashboard' },
+  { href: '/admin', label: 'Overview' },
   { href: '/admin/products', label: 'Products' },
   { href: '/admin/categories', label: 'Categories' },
   { href: '/admin/orders', label: 'Orders' },
