@@ -120,6 +120,32 @@ describe('analytics: the overview', () => {
     expect(js.text.length).to.be.above(100_000);
   });
 
+  it('purchases: what sold (today live too), categories, refunds, failures by reason and offers used (item 4)', async () => {
+    const font = await makeProduct(t.db, { title: 'Report Font', price_paise: 100_000 });
+    const deck = await makeProduct(t.db, { title: 'Report Deck', price_paise: 10_000 });
+    const orderOf = async (paidAt: string) => (await t.db('orders').where({ paid_at: at(paidAt) }).first('id')).id as number;
+    const [offer] = await t.db('offers').insert({ name: 'Report Sale', kind: 'automatic', discount_type: 'percent', amount: 10, starts_at: at('2026-11-01T00:00:00Z'), ends_at: at('2026-12-31T00:00:00Z') }).returning('id');
+    const item = (order_id: number, product: { id: number }, title: string, line: number, quantity: number, extra: Record<string, unknown> = {}) => ({ order_id, product_id: product.id, title, unit_price_paise: line / quantity, sale_price_paise: line / quantity, quantity, line_total_paise: line, license_type: 'personal', ...extra });
+    await t.db('order_items').insert([
+      item(await orderOf('2026-11-22T18:30:00Z'), font, 'Report Font', 100_000, 1, { offer_id: (offer as { id: number }).id, offer_name: 'Report Sale' }),
+      item(await orderOf('2026-11-23T18:29:59Z'), deck, 'Report Deck', 30_000, 3),
+      item(await orderOf('2026-11-23T18:30:00Z'), deck, 'Report Deck', 20_000, 2), // today: live
+    ]);
+    await t.deps.services.analytics.rollupRecent();
+    const res = await admin.get('/api/admin/analytics/purchases?range=7d').expect(200);
+    expect(res.body.topByRevenue).to.deep.equal([
+      { id: font.id, name: 'Report Font', value: 100_000 },
+      { id: deck.id, name: 'Report Deck', value: 50_000 },
+    ]);
+    expect(res.body.topByUnits.map((r: { name: string; value: number }) => [r.name, r.value])).to.deep.equal([['Report Deck', 5], ['Report Font', 1]]);
+    expect(res.body.categories).to.have.length(2);
+    expect(res.body.refunds).to.deep.equal({ count: 2, paise: 51_000 });
+    expect(res.body.failures).to.deep.equal([{ reason: 'BAD_REQUEST_ERROR', count: 3 }]);
+    expect(res.body.offers).to.deep.equal([{ id: (offer as { id: number }).id, name: 'Report Sale', value: 1 }]);
+    const page = await admin.get('/admin/analytics/purchases?range=7d').expect(200);
+    expect(page.text).to.include('Report Font').and.include('BAD_REQUEST_ERROR').and.include('Report Sale').and.include('aria-current="page">Purchases');
+  });
+
   it('a custom range in India days; a bad one is a 400 with the field, never a 500', async () => {
     const res = await admin.get('/api/admin/analytics/overview?range=custom&from=2026-11-22&to=2026-11-23').expect(200);
     expect(figure(res.body, 'revenue').value).to.equal(169_000);
@@ -129,5 +155,10 @@ describe('analytics: the overview', () => {
     const page = await admin.get('/admin?range=custom&from=nope').expect(400);
     expect(page.text).to.include('data-range-error');
     await admin.get('/admin/overview.csv?range=custom&from=2025-01-01&to=2026-11-01').expect(400);
+    // Days nobody rolled up yet, asked for by several requests at once: each day is rolled once at a time.
+    const q = '?range=custom&from=2025-06-01&to=2025-06-30';
+    const all = await Promise.all([...Array(4)].map((_, i) => admin.get(`/api/admin/analytics/${i % 2 ? 'purchases' : 'overview'}${q}`)));
+    expect(all.map((r) => r.status)).to.deep.equal([200, 200, 200, 200]);
+    expect(Number((await t.db('analytics_daily').where({ day: '2025-06-15', metric: 'orders_paid' }).count('* as n').first())!.n)).to.equal(1);
   });
 });

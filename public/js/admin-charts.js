@@ -30,7 +30,7 @@
         labels: data.labels.map(dayLabel),
         datasets: [
           { type: 'bar', label: 'Revenue (net, ₹)', data: data.revenue, backgroundColor: BLUE, yAxisID: 'money', order: 2 },
-          { type: 'line', label: 'Paid orders', data: data.orders, borderColor: ORANGE, backgroundColor: ORANGE, pointStyle: 'rectRot', pointRadius: 4, borderWidth: 2, yAxisID: 'orders', order: 1 },
+          { type: 'line', label: 'Paid orders', data: data.orders, borderColor: ORANGE, backgroundColor: ORANGE, pointStyle: 'rectRot', pointRadius: data.labels.length > 31 ? 0 : 4, borderWidth: 2, yAxisID: 'orders', order: 1 },
         ],
       },
       options: {

@@ -69,14 +69,32 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
   /** Rolls up one closed India day from the raw tables. */
   const rollup = (day: string) => analytics.rollupDay(day, istDayStart(day), istDayStart(addDays(day, 1)), clock.now());
 
-  /** Day totals for [from, to]: rollups for closed days (rolling up any missing), today live. */
-  async function daysOf(from: string, to: string): Promise<Map<string, Day>> {
+  /** Makes sure the closed days of [from, to] are rolled up; says which part is closed and whether today is in it. */
+  async function rolled(from: string, to: string) {
     const today = istDayOf(clock.now());
     const lastClosed = to < today ? to : addDays(today, -1);
     if (from <= lastClosed) {
-      const rolled = await analytics.rolledDays(from, lastClosed);
-      for (let d = from; d <= lastClosed; d = addDays(d, 1)) if (!rolled.has(d)) await rollup(d);
+      const done = await analytics.rolledDays(from, lastClosed);
+      for (let d = from; d <= lastClosed; d = addDays(d, 1)) if (!done.has(d)) await rollup(d);
     }
+    return { today, lastClosed, hasToday: from <= today && today <= to };
+  }
+
+  const liveToday = (today: string) => analytics.computeDay(istDayStart(today), istDayStart(addDays(today, 1)));
+
+  /** A breakdown's largest entries over [from, to], today's live rows included. */
+  async function topOf(metric: string, from: string, to: string, limit: number) {
+    const { today, lastClosed, hasToday } = await rolled(from, to);
+    const sums = new Map<string, number>();
+    // Enough closed-day entries that today's sales cannot push a true top entry out.
+    for (const r of from <= lastClosed ? await analytics.top(metric, from, lastClosed, limit * 5) : []) sums.set(r.dim, r.value);
+    if (hasToday) for (const r of await liveToday(today)) if (r.metric === metric && r.dim !== '') sums.set(r.dim, (sums.get(r.dim) ?? 0) + r.value);
+    return [...sums].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, limit).map(([dim, value]) => ({ dim, value }));
+  }
+
+  /** Day totals for [from, to]: rollups for closed days (rolling up any missing), today live. */
+  async function daysOf(from: string, to: string): Promise<Map<string, Day>> {
+    const { today, lastClosed } = await rolled(from, to);
     const out = new Map<string, Day>();
     for (const r of from <= lastClosed ? await analytics.totals(OVERVIEW_METRICS, from, lastClosed) : []) {
       const day = out.get(r.day) ?? {};
@@ -85,14 +103,44 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
     }
     if (from <= today && today <= to) {
       const live: Day = {};
-      for (const r of await analytics.computeDay(istDayStart(today), istDayStart(addDays(today, 1)))) if (r.dim === '') live[r.metric] = r.value;
+      for (const r of await liveToday(today)) if (r.dim === '') live[r.metric] = r.value;
       out.set(today, live);
     }
     return out;
   }
 
+  /** Names for a breakdown's ids ("#12" for one deleted since). */
+  async function named(rows: { dim: string; value: number }[], table: 'products' | 'categories' | 'offers') {
+    const names = await analytics.names(table, rows.map((r) => Number(r.dim)).filter((n) => Number.isInteger(n) && n > 0));
+    return rows.map((r) => ({ id: Number(r.dim), name: names.get(Number(r.dim)) ?? `#${r.dim}`, value: r.value }));
+  }
+
   return {
     rollup,
+
+    /** The purchases report: revenue and orders per day, what sold, refunds, failures and offers. */
+    async purchases(range: DateRange) {
+      await rolled(range.from, range.to); // once, before the parts below read in parallel
+      const [days, byRevenue, byUnits, categories, failures, offers] = await Promise.all([
+        daysOf(range.from, range.to),
+        topOf('product_revenue', range.from, range.to, 10),
+        topOf('product_units', range.from, range.to, 10),
+        topOf('category_revenue', range.from, range.to, 10),
+        topOf('payment_failure', range.from, range.to, 10),
+        topOf('offer_orders', range.from, range.to, 10),
+      ]);
+      const current = range.days.map((d) => days.get(d) ?? {});
+      return {
+        range,
+        daily: range.days.map((day, i) => ({ day, revenue: (current[i]!.revenue ?? 0) - (current[i]!.refunds ?? 0), orders: current[i]!.orders_paid ?? 0, refunds: current[i]!.refunds ?? 0 })),
+        refunds: { count: sum(current, 'refund_count'), paise: sum(current, 'refunds') },
+        topByRevenue: await named(byRevenue, 'products'),
+        topByUnits: await named(byUnits, 'products'),
+        categories: await named(categories, 'categories'),
+        failures: failures.map((f) => ({ reason: f.dim, count: f.value })),
+        offers: await named(offers, 'offers'),
+      };
+    },
 
     /**
      * Re-rolls the last closed days (late writes land there) and fills any gap in the last
@@ -118,6 +166,7 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
 
     /** The overview: each figure for the range, the previous period and its daily series. */
     async overview(range: DateRange) {
+      await rolled(range.previous.from, range.to);
       const [now, before] = await Promise.all([daysOf(range.from, range.to), daysOf(range.previous.from, range.previous.to)]);
       const current = range.days.map((d) => now.get(d) ?? {});
       const previous = range.previous.days.map((d) => before.get(d) ?? {});

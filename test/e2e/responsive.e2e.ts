@@ -135,6 +135,8 @@ describe('e2e: every page fits phones and tablets', function () {
     const buyer = await buyerWithHistory();
     const adminPages: [string, string][] = [
       ['admin-dashboard', '/admin'],
+      ['admin-purchases', '/admin/analytics/purchases?range=90d'],
+      ['admin-purchases-empty', '/admin/analytics/purchases?range=today'],
       ['admin-products', '/admin/products'],
       ['admin-products-search-empty', '/admin/products?q=nothing-matches-this'],
       ['admin-product-new', '/admin/products/new'],

@@ -62,6 +62,35 @@ export function createDashboardController(deps: { analytics: AnalyticsService; c
         .send(`${lines.join('\r\n')}\r\n`);
     },
 
+    /** GET /admin/analytics/purchases: what sold, refunds, payment failures and offers used. */
+    async purchases(req: Request, res: Response) {
+      let range: DateRange;
+      let rangeError: string | undefined;
+      try {
+        range = rangeOf(req, deps.clock);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        rangeError = err.message;
+        range = resolveRange({}, deps.clock.now());
+        res.status(400);
+      }
+      const report = await deps.analytics.purchases(range);
+      renderAdmin(res, 'analytics/purchases', {
+        title: 'Purchases',
+        crumbs: [{ label: 'Purchases' }],
+        report,
+        presets: RANGE_PRESETS.map((p) => [p, RANGE_LABELS[p]]),
+        query: { range: text(req.query.range) ?? range.preset, from: text(req.query.from) ?? range.from, to: text(req.query.to) ?? range.to },
+        rangeError,
+        scripts: [res.app.locals.chartJsUrl as string, '/js/admin-charts.js'],
+      });
+    },
+
+    /** GET /api/admin/analytics/purchases?range=… */
+    async purchasesApi(req: Request, res: Response) {
+      res.json(await deps.analytics.purchases(rangeOf(req, deps.clock)));
+    },
+
     /** GET /api/admin/analytics/overview?range=…: the same figures as JSON. */
     async overviewApi(req: Request, res: Response) {
       res.json(await deps.analytics.overview(rangeOf(req, deps.clock)));

@@ -8,5 +8,7 @@ export function dashboardRoutes(deps: Deps): Router {
   r.get('/admin', c.dashboard);
   r.get('/admin/overview.csv', c.csv);
   r.get('/api/admin/analytics/overview', c.overviewApi);
+  r.get('/admin/analytics/purchases', c.purchases);
+  r.get('/api/admin/analytics/purchases', c.purchasesApi);
   return r;
 }

@@ -9,6 +9,7 @@ export interface AdminNavItem {
 
 export const ADMIN_NAV: readonly AdminNavItem[] = [
   { href: '/admin', label: 'Overview' },
+  { href: '/admin/analytics/purchases', label: 'Purchases' },
   { href: '/admin/products', label: 'Products' },
   { href: '/admin/categories', label: 'Categories' },
   { href: '/admin/orders', label: 'Orders' },
