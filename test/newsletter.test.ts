@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
 import supertest from 'supertest';
-import { csvCell, consentText, signUnsubscribe, unsubscribeKeys, verifyUnsubscribe } from '../src/services/newsletter-service.js';
+import { csvCell } from '../src/lib/csv.js';
+import { consentText, signUnsubscribe, unsubscribeKeys, verifyUnsubscribe } from '../src/services/newsletter-service.js';
 import { apiLogin, csrf, makeUser, uniqueEmail } from './support/accounts.js';
 import { linkIn, mailTo, useAppWithMailbox } from './support/mailbox.js';
 

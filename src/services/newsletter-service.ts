@@ -12,6 +12,7 @@ import type { ConsentRow, NewsletterSubscriberModel, SignupSource, SubscriberFil
 import type { Actor, AuditService } from './audit-service.js';
 import { renderEmail, type MailService } from './mail-service.js';
 import type { Limiter } from './rate-limits.js';
+import { csvCell } from '../lib/csv.js';
 
 /**
  * The newsletter: double opt-in sign-up (footer, home page, the newsletter page, account
@@ -81,16 +82,6 @@ export function verifyUnsubscribe(keys: UnsubscribeKeys, s: Pick<SubscriberRow, 
 }
 
 // --- CSV ---------------------------------------------------------------------------------------
-
-/**
- * One CSV cell (RFC 4180 quoting). A cell a spreadsheet would read as a formula (starting with
- * = + - @, or a tab or carriage return) gets a leading apostrophe (OWASP CSV injection).
- */
-export function csvCell(value: unknown): string {
-  let s = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 const CSV_COLUMNS = ['id', 'email', 'status', 'source', 'created_at', 'confirmed_at', 'unsubscribed_at'] as const;
 
