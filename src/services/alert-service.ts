@@ -12,7 +12,11 @@ export type AlertKind =
   | 'unknown_order_webhook'
   | 'webhook_signature'
   | 'server_error'
-  | 'job_failed';
+  | 'job_failed'
+  | 'backup_failed'
+  | 'restore_drill_failed'
+  | 'mail_stuck'
+  | 'test';
 
 export interface AlertInput {
   kind: AlertKind;
