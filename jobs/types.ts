@@ -7,6 +7,14 @@ import type { CheckoutService } from '../src/services/checkout-service.js';
 import type { MailService } from '../src/services/mail-service.js';
 import type { RazorpayGateway } from '../src/services/razorpay-gateway.js';
 import type { AnalyticsService } from '../src/services/analytics-service.js';
+import type { NewsletterIssueService } from '../src/services/newsletter-issue-service.js';
+import type { CartReminderService } from '../src/services/cart-reminder-service.js';
+import type { RetentionService } from '../src/services/retention-service.js';
+import type { AlertService } from '../src/services/alert-service.js';
+import type { AlertDeliveryService } from '../src/services/alert-delivery-service.js';
+import type { BackupService } from '../src/services/backup-service.js';
+import type { AdminDigestService } from '../src/services/admin-digest-service.js';
+import type { RecommendationService } from '../src/services/recommendation-service.js';
 
 /** What every job may use; built by deps.ts like everything else. */
 export interface JobContext {
@@ -20,6 +28,22 @@ export interface JobContext {
   retention: { mailDays: number };
   gateway: RazorpayGateway;
   analytics: AnalyticsService;
+  /** Abandoned-cart reminders (the send-cart-reminders job). */
+  cartReminders: CartReminderService;
+  /** The nightly trim of log-like tables (the retention job). */
+  retentionService: RetentionService;
+  /** Raising alerts (a failed job raises job_failed). */
+  alerts: AlertService;
+  /** Sending them to Discord/Slack (the deliver-alerts job). */
+  alertDelivery: AlertDeliveryService;
+  /** Newsletter issues and campaigns (the send-newsletter job). */
+  newsletterIssues: NewsletterIssueService;
+  /** Database backups, their retention and the weekly restore drill (backup-database, restore-drill). */
+  backups: BackupService;
+  /** The admins' daily digest email (send-admin-digest). */
+  adminDigest: AdminDigestService;
+  /** Neighbour lists and trending (recompute-recommendations). */
+  recommendations: RecommendationService;
 }
 
 export interface JobDefinition {

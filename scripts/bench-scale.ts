@@ -14,6 +14,8 @@ import { hashPassword } from '../src/lib/passwords.js';
 import { seedDemoCatalog } from '../seeds/demo-catalog.js';
 import { explainCatalog } from './bench/explain-catalog.js';
 import { SCALE_TAGS, SCALE_WORDS, loadScaleData } from './bench/scale-data.js';
+import { loadAnalyticsData } from './bench/analytics-data.js';
+import { benchRecommendationRequests, prepareRecommendations } from './bench/recommendations.js';
 import { buildProduction, freePort, percentile, productionEnv, signIn, startBenchDatabase, startServerProcess } from './bench/support.js';
 
 const N = Number(process.env.BENCH_PRODUCTS ?? 100_000);
@@ -27,6 +29,11 @@ const db = knex({ client: 'pg', connection: database.url });
 await migrateLatest(db);
 await seedDemoCatalog(db);
 const loaded = await loadScaleData(db, { products: N, events: M });
+// The dashboards' data: 100,000 orders and 1,000,000 sign-ins by 50,000 customers over 120 days.
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 100_000);
+const LOGINS = Number(process.env.BENCH_LOGINS ?? 1_000_000);
+const analyticsLoad = await loadAnalyticsData(db, { customers: 50_000, orders: ORDERS, logins: LOGINS });
+console.log(`loaded ${ORDERS.toLocaleString('en')} orders and ${LOGINS.toLocaleString('en')} sign-ins in ${(analyticsLoad.ms / 1000).toFixed(1)} s`);
 const [{ visible }] = (await db('products').where({ is_visible: true }).count({ visible: '*' })) as [{ visible: string }];
 const categories = (await db('categories').orderBy('id').pluck('slug')) as string[];
 const email = 'scale@example.test';
@@ -34,6 +41,8 @@ const password = 'bench passphrase 1';
 await db('users').insert({ email, name: 'Scale', password_hash: await hashPassword(password), email_verified_at: new Date() });
 const adminEmail = 'scale-admin@example.test';
 await db('users').insert({ email: adminEmail, name: 'Scale Admin', role: 'admin', password_hash: await hashPassword(password), email_verified_at: new Date() });
+// Recommendations: their signals and one recompute before the store starts (scripts/bench/recommendations.ts).
+await prepareRecommendations(db, email);
 await db.destroy();
 console.log(`loaded ${N.toLocaleString('en')} products in ${(loaded.productMs / 1000).toFixed(1)} s and ${M.toLocaleString('en')} cart events in ${(loaded.eventMs / 1000).toFixed(1)} s; ${Number(visible).toLocaleString('en')} visible`);
 
@@ -63,6 +72,10 @@ const routes: { name: string; path: () => string }[] = [
 const adminRoutes: { name: string; path: () => string }[] = [
   // The owner's overview over 90 days (the warm-up requests roll up the days it reads).
   { name: '/admin?range=90d (overview)', path: () => '/admin?range=90d' },
+  { name: '/admin/analytics/purchases?range=90d', path: () => '/admin/analytics/purchases?range=90d' },
+  { name: '/admin/analytics/logins?range=90d', path: () => '/admin/analytics/logins?range=90d' },
+  { name: '/admin/analytics/abandonment?range=90d', path: () => '/admin/analytics/abandonment?range=90d' },
+  { name: '/admin/analytics/logins?range=custom (60 days)', path: () => `/admin/analytics/logins?range=custom&from=${new Date(Date.now() - 95 * 864e5).toISOString().slice(0, 10)}&to=${new Date(Date.now() - 36 * 864e5).toISOString().slice(0, 10)}` },
   { name: '/admin/products', path: () => '/admin/products' },
   { name: '/admin/products?q=<part of a title>', path: () => `/admin/products?q=${SCALE_WORDS[rand(SCALE_WORDS.length)]!.slice(1, 5)}` },
   { name: '/admin/products?category=…&status=hidden&sort=price-desc', path: () => `/admin/products?category=${1 + rand(categories.length)}&status=hidden&sort=price-desc` },
@@ -108,6 +121,8 @@ try {
   console.log(`\n${REQUESTS} requests each, one at a time, production build in its own process, ${N.toLocaleString('en')} products, ${M.toLocaleString('en')} events (ms)`);
   console.table(rows);
   console.table(adminRows);
+  // Recommendations, as a guest and as the signed-in bench user (who has a history).
+  console.table(await benchRecommendationRequests({ url: store.url, cookie: user.cookie, requests: REQUESTS, headers: https, slug: () => visibleSlug().slice('/products/'.length) }));
   if (process.env.BENCH_EXPLAIN) await explainCatalog(database.url, { slug: visibleSlug().slice('/products/'.length), category: categories[0]!, word: SCALE_WORDS[0]!, tag: SCALE_TAGS[0]! });
 } finally {
   await store.stop();

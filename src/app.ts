@@ -32,6 +32,8 @@ import { NEWSLETTER_CSRF_EXEMPT, newsletterRoutes } from './routes/newsletter.js
 import { testimonialRoutes } from './routes/testimonials.js';
 import { productRequestRoutes } from './routes/product-requests.js';
 import { isProductViewBeacon, productViewRoutes } from './routes/product-views.js';
+import { recommendationRoutes } from './routes/recommendations.js';
+import { CART_REMINDER_CSRF_EXEMPT, cartReminderRoutes } from './routes/cart-reminders.js';
 
 /** Builds the Express app. Does no I/O itself: every connection lives in deps. */
 export function createApp(deps: Deps): Express {
@@ -105,7 +107,7 @@ export function createApp(deps: Deps): Express {
   );
   // The payment callback is authenticated by Razorpay's signature and arrives cross-site. Admin
   // uploads (multipart) check the token themselves once the form is read (routes/admin/uploads.ts).
-  app.use(csrfProtection({ skip: (req) => req.path === '/checkout/callback' || NEWSLETTER_CSRF_EXEMPT.has(req.path) || isProductViewBeacon(req.path), uploads: isUploadRequest }));
+  app.use(csrfProtection({ skip: (req) => req.path === '/checkout/callback' || NEWSLETTER_CSRF_EXEMPT.has(req.path) || CART_REMINDER_CSRF_EXEMPT.has(req.path) || isProductViewBeacon(req.path), uploads: isUploadRequest }));
   app.use(deps.passport.initialize());
   app.use(deps.passport.session());
   app.use(sessionLifetime({ absoluteMs: config.sessionAbsoluteMs, clock: deps.clock }));
@@ -136,6 +138,8 @@ export function createApp(deps: Deps): Express {
   app.use(productRequestRoutes(deps));
   app.use(newsletterRoutes(deps));
   app.use(productViewRoutes(deps));
+  app.use(recommendationRoutes(deps));
+  app.use(cartReminderRoutes(deps));
   app.use(shopRoutes(deps));
 
   app.use(notFound);

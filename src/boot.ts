@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/bootstrap.js';
 import { createDeps, type Deps } from './deps.js';
-import { createLogger, type Logger } from './lib/logger.js';
+import { createLogger, flushLogger, type Logger } from './lib/logger.js';
 
 export interface Booted {
   config: Config;
@@ -28,7 +28,7 @@ export function loadConfigOrExit(): Config {
 /** The start shared by the web server, the worker and the CLI commands. */
 export async function boot(): Promise<Booted> {
   const config = loadConfigOrExit();
-  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
+  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty', file: config.logFile });
   const database = await openDatabase(config, logger);
   const deps = createDeps(config, { databaseUrl: database.url, logger });
   return {
@@ -39,6 +39,8 @@ export async function boot(): Promise<Booted> {
     async shutdown() {
       await deps.close();
       await database.stop();
+      // With LOG_FILE the lines sit in a transport thread's buffer: hand them over before exit.
+      await flushLogger(logger);
     },
   };
 }

@@ -45,6 +45,9 @@ const envSchema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ),
   LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['json', 'pretty']).optional()),
+  LOG_FILE: optionalString,
+  LOG_ROTATE_SIZE: z.preprocess(emptyToUndefined, z.string().regex(/^[1-9][0-9]*[kmg]?$/i, 'must be a size such as 50m, 512k or 1g').default('50m')),
+  LOG_ROTATE_KEEP: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(1000).default(14)),
   RUN_WORKER_IN_WEB: z.preprocess(emptyToUndefined, booleanish.optional()),
   SEED_DEMO_DATA: z.preprocess(emptyToUndefined, booleanish.optional()),
   SESSION_ABSOLUTE_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(24 * 30)),
@@ -52,6 +55,18 @@ const envSchema = z.object({
   MAIL_FROM: z.preprocess(emptyToUndefined, z.string().min(3).optional()),
   SUPPORT_EMAIL: z.preprocess(emptyToUndefined, z.email().optional()),
   MAIL_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(30)),
+  NEWSLETTER_RATE_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1_000_000).default(600)),
+  NEWSLETTER_SEND_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(50).default(4)),
+  NEWSLETTER_SEND_LEASE_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(86_400).default(180)),
+  RETENTION_AT: z.preprocess(emptyToUndefined, z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be an India time such as 03:30').default('03:30')),
+  RETENTION_LOGIN_FAILURES_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(30)),
+  RETENTION_LOGIN_EVENTS_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(90).max(3650).default(400)),
+  RETENTION_WEBHOOK_EVENTS_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(7).max(3650).default(90)),
+  RETENTION_SHOPPER_EVENTS_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(31).max(3650).default(400)),
+  RETENTION_ALERTS_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(7).max(3650).default(180)),
+  RETENTION_BUDGET_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(5)),
+  ABANDONED_CART_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(72).default(24)),
+  ADMIN_DIGEST_HOUR_IST: z.preprocess(emptyToUndefined, z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be HH:MM (24-hour, India time)').default('08:00')),
   MAIL_OUTBOX_DIR: z.preprocess(emptyToUndefined, z.string().default('data/outbox')),
   DATA_ENCRYPTION_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional()),
   DATA_ENCRYPTION_KEY_PREVIOUS: z.preprocess(
@@ -69,12 +84,23 @@ const envSchema = z.object({
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   STORAGE_DIR: z.preprocess(emptyToUndefined, z.string().default('data/storage')),
+  BACKUP_HOUR_IST: z.preprocess(emptyToUndefined, z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day in India, HH:MM (24-hour)').default('02:30')),
+  BACKUP_DIR: z.preprocess(emptyToUndefined, z.string().default('data/backups')),
+  BACKUP_S3_SSE: z.preprocess(emptyToUndefined, z.enum(['AES256', 'aws:kms', 'none']).default('AES256')),
   DOWNLOAD_DELIVERY: z.preprocess(emptyToUndefined, z.enum(['stream', 'redirect']).default('stream')),
   DOWNLOAD_REDIRECT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(30).max(300).default(300)),
   DOWNLOAD_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
+  CART_REMINDER_FIRST_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(5).max(720).default(60)),
+  CART_REMINDER_SECOND_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(13).max(168).default(24)),
+  CART_REMINDER_COUPON_CODE: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be a coupon code (letters, digits, - and _, at most 40)').optional()),
   STORE_NAME: z.preprocess(emptyToUndefined, z.string().max(60).default('Pixel Bazaar')),
   DEV_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email().default('admin@pixelbazaar.test')),
   DEV_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).optional()),
+  ALERT_DISCORD_WEBHOOK_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  ALERT_SLACK_WEBHOOK_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  ALERT_DEDUPE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1440).default(10)),
+  ALERT_MAX_ATTEMPTS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(50).default(8)),
+  ALERT_MAIL_STUCK_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(5).max(1440).default(30)),
 });
 
 export type Config = Readonly<{
@@ -100,6 +126,21 @@ export type Config = Readonly<{
   mailFrom: string;
   /** Sent mail rows (without bodies) are deleted after this many days. */
   mailRetentionDays: number;
+  /** Newsletter sending: most mails a minute, SMTP calls at once, and how long a send may stay in flight before it counts as a dead worker's. */
+  newsletter: Readonly<{ ratePerMinute: number; concurrency: number; leaseMs: number }>;
+  /** A cart counts as abandoned when no paid order follows its last change within this many hours. */
+  abandonedCartHours: number;
+  /** When (India time, HH:MM) the admins' daily digest of yesterday is sent. */
+  adminDigestHourIst: string;
+  /**
+   * The nightly retention pass: when (India time), how many days each log-like table keeps
+   * (email_outbox: mailRetentionDays) and how long one pass may take.
+   */
+  retention: Readonly<{
+    at: Readonly<{ hour: number; minute: number }>;
+    days: Readonly<{ loginFailures: number; loginEvents: number; webhookEvents: number; rawEvents: number; alerts: number }>;
+    budgetMs: number;
+  }>;
   /** Where contact-form messages go (and the address shown to shoppers). */
   supportEmail: string;
   mailOutboxDir: string;
@@ -115,6 +156,8 @@ export type Config = Readonly<{
    */
   /** Local folder for product files when S3 is not configured. */
   storageDir: string;
+  /** Database backups: the daily hour (India time), the local folder without S3, S3 server-side encryption. */
+  backups: Readonly<{ hourIst: string; dir: string; sse: 'AES256' | 'aws:kms' | 'none' }>;
   /** Private S3 (or S3-compatible) bucket for product files; takes precedence over storageDir. */
   s3: Readonly<{ bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string }> | undefined;
   /** Downloads allowed per purchased product. */
@@ -122,16 +165,22 @@ export type Config = Readonly<{
   /** `stream` through the app (default), or `redirect` to a presigned S3 URL living `downloadRedirectSeconds`. */
   downloadDelivery: 'stream' | 'redirect';
   downloadRedirectSeconds: number;
+  /** Abandoned-cart reminders: the first after `firstMinutes`, the second after `secondHours`, which may offer `couponCode`. */
+  cartReminders: Readonly<{ firstMinutes: number; secondHours: number; couponCode: string | undefined }>;
   razorpay: Readonly<{ keyId: string; keySecret: string; webhookSecret: string; apiBase: string | undefined; emulator: boolean }>;
   trustProxy: number;
   logLevel: string;
   /** `pretty` (readable lines) by default in development; JSON lines in production and tests. */
   logFormat: 'json' | 'pretty';
+  /** LOG_FILE (a plain VM): JSON lines into rotating files instead of stdout. */
+  logFile: Readonly<{ path: string; size: string; keep: number }> | undefined;
   runWorkerInWeb: boolean;
   seedDemoData: boolean;
   storeName: string;
   /** Development only: created once; its password (DEV_ADMIN_PASSWORD or random) is saved in `file`. */
   devAdmin: Readonly<{ email: string; password: string | undefined; file: string }>;
+  /** Alert delivery (Discord/Slack webhooks; neither set → alerts are only logged), dedupe window, tries, stuck-mail age. */
+  alerts: Readonly<{ discordWebhookUrl: string | undefined; slackWebhookUrl: string | undefined; dedupeMinutes: number; maxAttempts: number; mailStuckMinutes: number }>;
 }>;
 
 export class ConfigError extends Error {
@@ -190,6 +239,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM ?? `${e.STORE_NAME} <no-reply@localhost>`,
     mailOutboxDir: path.resolve(rootDir, e.MAIL_OUTBOX_DIR),
     mailRetentionDays: e.MAIL_RETENTION_DAYS,
+    newsletter: Object.freeze({ ratePerMinute: e.NEWSLETTER_RATE_PER_MINUTE, concurrency: e.NEWSLETTER_SEND_CONCURRENCY, leaseMs: e.NEWSLETTER_SEND_LEASE_SECONDS * 1000 }),
+    retention: Object.freeze({
+      at: Object.freeze({ hour: Number(e.RETENTION_AT.slice(0, 2)), minute: Number(e.RETENTION_AT.slice(3)) }),
+      days: Object.freeze({ loginFailures: e.RETENTION_LOGIN_FAILURES_DAYS, loginEvents: e.RETENTION_LOGIN_EVENTS_DAYS, webhookEvents: e.RETENTION_WEBHOOK_EVENTS_DAYS, rawEvents: e.RETENTION_SHOPPER_EVENTS_DAYS, alerts: e.RETENTION_ALERTS_DAYS }),
+      budgetMs: e.RETENTION_BUDGET_MINUTES * 60_000,
+    }),
+    abandonedCartHours: e.ABANDONED_CART_HOURS,
+    adminDigestHourIst: e.ADMIN_DIGEST_HOUR_IST,
     // Defaults to the sending address, so a store that set MAIL_FROM has a working contact form.
     supportEmail: e.SUPPORT_EMAIL ?? /<([^>]+)>/.exec(e.MAIL_FROM ?? '')?.[1] ?? e.MAIL_FROM?.trim() ?? 'support@localhost',
     // Required in production. Elsewhere a fixed development key (never the session secret, so
@@ -202,7 +259,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     downloadLimit: e.DOWNLOAD_LIMIT,
     downloadDelivery: e.DOWNLOAD_DELIVERY,
     downloadRedirectSeconds: e.DOWNLOAD_REDIRECT_SECONDS,
+    cartReminders: Object.freeze({ firstMinutes: e.CART_REMINDER_FIRST_MINUTES, secondHours: e.CART_REMINDER_SECOND_HOURS, couponCode: e.CART_REMINDER_COUPON_CODE }),
     storageDir: path.resolve(rootDir, e.STORAGE_DIR),
+    backups: Object.freeze({ hourIst: e.BACKUP_HOUR_IST, dir: path.resolve(rootDir, e.BACKUP_DIR), sse: e.BACKUP_S3_SSE }),
     s3: e.S3_BUCKET
       ? Object.freeze({ bucket: e.S3_BUCKET, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY })
       : undefined,
@@ -221,9 +280,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY ?? (isProduction ? 1 : 0),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json'),
+    logFile: e.LOG_FILE ? Object.freeze({ path: path.resolve(rootDir, e.LOG_FILE), size: e.LOG_ROTATE_SIZE.toLowerCase(), keep: e.LOG_ROTATE_KEEP }) : undefined,
     runWorkerInWeb: e.RUN_WORKER_IN_WEB ?? !isProduction,
     seedDemoData: e.SEED_DEMO_DATA ?? !isProduction,
     storeName: e.STORE_NAME,
+    alerts: Object.freeze({ discordWebhookUrl: e.ALERT_DISCORD_WEBHOOK_URL, slackWebhookUrl: e.ALERT_SLACK_WEBHOOK_URL, dedupeMinutes: e.ALERT_DEDUPE_MINUTES, maxAttempts: e.ALERT_MAX_ATTEMPTS, mailStuckMinutes: e.ALERT_MAIL_STUCK_MINUTES }),
     devAdmin: Object.freeze({ email: e.DEV_ADMIN_EMAIL, password: e.DEV_ADMIN_PASSWORD, file: path.join(path.dirname(path.resolve(rootDir, e.EMBEDDED_PG_DIR)), 'dev-admin.json') }),
   });
 }

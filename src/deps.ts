@@ -16,10 +16,14 @@ import { createLoginEventModel } from './models/login-events.js';
 import { createOrderModel } from './models/orders.js';
 import { createPaymentModel } from './models/payments.js';
 import { createAlertModel } from './models/alerts.js';
+import { createAlertDeliveryModel } from './models/alert-deliveries.js';
+import { createAlertDeliveryService } from './services/alert-delivery-service.js';
+import { alertForServerError } from './services/alert-reports.js';
 import { createAuditLogModel } from './models/audit-log.js';
 import { createOfferModel } from './models/offers.js';
 import { createAnalyticsModel } from './models/analytics.js';
 import { createAnalyticsService } from './services/analytics-service.js';
+import { createAdminDigestService } from './services/admin-digest-service.js';
 import { createDealService } from './services/deal-service.js';
 import { createDealAdminService } from './services/deal-admin-service.js';
 import { createAuditService } from './services/audit-service.js';
@@ -60,6 +64,17 @@ import { createTestimonialService } from './services/testimonial-service.js';
 import { createProductViewModel } from './models/product-views.js';
 import { createProductViewService } from './services/product-view-service.js';
 import { createUserDeviceModel } from './models/user-devices.js';
+import { createRecommendationModel } from './models/recommendations.js';
+import { createRecommendationService } from './services/recommendation-service.js';
+import { createBackupModel } from './models/backups.js';
+import { createBackupService } from './services/backup-service.js';
+import { createLocalBackupStorage, createS3BackupStorage } from './services/backup-storage.js';
+import { createNewsletterIssueModel } from './models/newsletter-issues.js';
+import { createNewsletterIssueService } from './services/newsletter-issue-service.js';
+import { createCartReminderModel } from './models/cart-reminders.js';
+import { createCartReminderService } from './services/cart-reminder-service.js';
+import { createRetentionModel } from './models/retention.js';
+import { createRetentionService } from './services/retention-service.js';
 
 /**
  * Everything the app, the jobs and the CLI run on, built by createDeps: the only place that calls
@@ -68,7 +83,7 @@ import { createUserDeviceModel } from './models/user-devices.js';
  */
 export type Deps = ReturnType<typeof createDeps>;
 
-function createModels(db: Db) {
+function createModels(db: Db, config: Config) {
   return {
     products: createProductModel(db),
     categories: createCategoryModel(db),
@@ -85,14 +100,20 @@ function createModels(db: Db) {
     entitlements: createEntitlementModel(db),
     refunds: createRefundModel(db),
     alerts: createAlertModel(db),
+    alertDeliveries: createAlertDeliveryModel(db),
     contactMessages: createContactMessageModel(db),
     auditLog: createAuditLogModel(db),
     newsletterSubscribers: createNewsletterSubscriberModel(db),
+    newsletterIssues: createNewsletterIssueModel(db),
     offers: createOfferModel(db),
-    analytics: createAnalyticsModel(db),
+    analytics: createAnalyticsModel(db, { abandonHours: config.abandonedCartHours }),
     productRequests: createProductRequestModel(db),
     testimonials: createTestimonialModel(db),
     productViews: createProductViewModel(db),
+    recommendations: createRecommendationModel(db),
+    backups: createBackupModel(db),
+    cartReminders: createCartReminderModel(db),
+    retention: createRetentionModel(db),
   };
 }
 
@@ -106,13 +127,16 @@ export function createDeps(
   pool.on('error', (err) => opts.logger.error({ err }, 'idle database client error'));
 
   const clock = opts.clock ?? systemClock;
-  const models = createModels(db);
+  const models = createModels(db, config);
   const alerts = createAlertService({ alerts: models.alerts, clock, logger: opts.logger });
   const transport = opts.mailTransport ?? (config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createFolderTransport(config.mailOutboxDir, opts.logger));
+  // Newsletter issues go out over a few kept-open SMTP connections.
+  const bulkTransport = opts.mailTransport ?? (config.smtpUrl ? createSmtpTransport(config.smtpUrl, { pool: config.newsletter.concurrency }) : transport);
   const mail = createMailService({
     db,
     outbox: models.emailOutbox,
     transport,
+    bulkTransport,
     from: config.mailFrom,
     brand: { storeName: config.storeName, baseUrl: config.baseUrl },
     clock,
@@ -190,11 +214,14 @@ export function createDeps(
   const categoryAdmin = createCategoryAdminService({ db, categories: models.categories, audit, catalog: services.catalog, pageCache });
   // The orders and customers modules (each service lists what it needs).
   const orderAdmin = createOrderAdminService({ db, models, gateway, refunds, mail, audit, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName }, downloadLink: downloads.linkFor });
-  const analytics = createAnalyticsService({ analytics: models.analytics, clock });
+  const analytics = createAnalyticsService({ analytics: models.analytics, clock, abandonHours: config.abandonedCartHours });
+  const adminDigest = createAdminDigestService({ db, analytics, mail, clock, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName, hourIst: config.adminDigestHourIst } });
   const dealAdmin = createDealAdminService({ db, offers: models.offers, deals, audit, pageCache, clock });
   const customerAdmin = createCustomerAdminService({ db, sessions: models.sessions, audit, clock });
   const newsletterAdmin = createNewsletterAdminService({ db, subscribers: models.newsletterSubscribers, audit, clock });
-  const admin = { audit, images, productAdmin, categoryAdmin, orderAdmin, customerAdmin, dealAdmin, analytics, newsletterAdmin };
+  // Alerts to Discord/Slack (the deliver-alerts job, /admin/alerts, npm run alert:test).
+  const alertDelivery = createAlertDeliveryService({ db, alerts: models.alerts, deliveries: models.alertDeliveries, alertService: alerts, audit, clock, logger: opts.logger, settings: config.alerts, storeName: config.storeName, testLimiter: limits.alertTestUser });
+  const admin = { adminDigest, alertDelivery, audit, images, productAdmin, categoryAdmin, orderAdmin, customerAdmin, dealAdmin, analytics, newsletterAdmin };
   const testimonials = createTestimonialService({ db, testimonials: models.testimonials, orders: models.orders, audit, images, pageCache, clock });
   const catalogChanges = createNotificationListener({ url: opts.databaseUrl, ssl: config.databaseSsl, channels: ['catalog_changed'] });
   const catalogChanged = () => {
@@ -215,6 +242,16 @@ export function createDeps(
   const productRequests = createProductRequestService({ db, requests: models.productRequests, audit, mail, limits: { create: limits.productRequestUser, vote: limits.productVoteUser }, clock, logger: opts.logger, baseUrl: config.baseUrl });
   // Product views (the product page's beacon), for the analytics funnel and recommendations.
   const productViews = createProductViewService({ productViews: models.productViews, clock });
+  // Recommendations (the recompute job; the product, home and cart sections; the JSON API).
+  const recommendations = createRecommendationService({ db, recs: models.recommendations, catalog: services.catalog, offers: deals.book, clock, logger: opts.logger, pageCache });
+  // Abandoned-cart reminders (the send-cart-reminders job, /cart/return/…, /cart-reminders/unsubscribe).
+  const cartReminders = createCartReminderService({ db, reminders: models.cartReminders, cart: services.cart, deals, mail, clock, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName, dataKeys: config.dataKeys, ...config.cartReminders } });
+  // The nightly trim of log-like tables (the retention job).
+  const retention = createRetentionService({ retention: models.retention, analytics: models.analytics, sessions: models.sessions, mail, clock, logger: opts.logger, settings: { ...config.retention, days: { ...config.retention.days, mail: config.mailRetentionDays } } });
+  // Newsletter issues and offer campaigns (/admin/newsletter, the send-newsletter job).
+  const newsletterIssues = createNewsletterIssueService({ db, issues: models.newsletterIssues, subscribers: models.newsletterSubscribers, offers: models.offers, categories: models.categories, newsletter, mail, audit, testLimiter: limits.newsletterTestUser, clock, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName, ...config.newsletter } });
+  // Database backups (S3 under backups/ when configured, else BACKUP_DIR), drills and retention.
+  const backups = createBackupService({ db, target: { url: opts.databaseUrl, ssl: config.databaseSsl }, backups: models.backups, storage: config.s3 ? createS3BackupStorage({ ...config.s3, sse: config.backups.sse }) : createLocalBackupStorage(config.backups.dir), alerts, audit, clock, logger: opts.logger, settings: { hourIst: config.backups.hourIst } });
   const contact = createContactService({ db, messages: models.contactMessages, mail, limiter: limits.contactIp, supportEmail: config.supportEmail, storeName: config.storeName });
 
   return {
@@ -224,7 +261,7 @@ export function createDeps(
     logger: opts.logger,
     clock,
     models,
-    services: { ...services, ...payments, newsletter, contact, ...admin, testimonials, productRequests, productViews },
+    services: { ...services, ...payments, newsletter, contact, ...admin, testimonials, productRequests, productViews, recommendations, retention, cartReminders, newsletterIssues, backups },
     mail,
     storage,
     razorpayEmulator,
@@ -241,9 +278,10 @@ export function createDeps(
      */
     catalogChanges,
     /** Called for unexpected (500) errors; the alerts feature sends them to Discord/Slack. */
-    reportError: undefined as ((err: unknown, req: Request) => void) | undefined,
+    reportError: ((err: unknown, req: Request) => alerts.raiseQuietly(alertForServerError(err, req))) as ((err: unknown, req: Request) => void) | undefined,
     async close() {
       transport.close();
+      if (bulkTransport !== transport) bulkTransport.close();
       await catalogChanges.close();
       await Promise.allSettled([db.destroy(), pool.end()]);
     },

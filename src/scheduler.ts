@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { jobDefinitions } from '../jobs/index.js';
 import type { JobContext, JobDefinition } from '../jobs/types.js';
 import type { Deps } from './deps.js';
+import { alertForJobFailure } from './services/alert-reports.js';
 
 /** The job context from the app's dependencies (what server.ts, worker.ts and tests pass). */
 export function jobContextOf(deps: Deps): JobContext & { pool: pg.Pool } {
@@ -18,6 +19,14 @@ export function jobContextOf(deps: Deps): JobContext & { pool: pg.Pool } {
     retention: { mailDays: deps.config.mailRetentionDays },
     gateway: deps.services.gateway,
     analytics: deps.services.analytics,
+    recommendations: deps.services.recommendations,
+    cartReminders: deps.services.cartReminders,
+    retentionService: deps.services.retention,
+    alerts: deps.services.alerts,
+    alertDelivery: deps.services.alertDelivery,
+    newsletterIssues: deps.services.newsletterIssues,
+    backups: deps.services.backups,
+    adminDigest: deps.services.adminDigest,
   };
 }
 
@@ -52,6 +61,7 @@ export function createScheduler(
   agenda.on('error', (err: Error) => ctx.logger.warn({ err }, 'job scheduler error (database unavailable?)'));
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => {
     ctx.logger.error({ err, job: job.attrs.name }, 'job failed');
+    ctx.alerts?.raiseQuietly(alertForJobFailure(err, job.attrs.name));
   });
   for (const def of definitions) def.define(agenda, ctx);
 

@@ -48,13 +48,14 @@ describe('admin access: every admin route × visitor, shopper and admin (issue 1
     const mergeTarget = await first('product_requests', { user_id: customer.id, title: 'Matrix request, the original' });
     const testimonial = await first('testimonials', { name: 'Matrix Buyer', quote: 'Lovely', rating: 5 });
     const subscriber = await first('newsletter_subscribers', { email: 'matrix-subscriber@example.test', source: 'footer', unsubscribe_nonce: 'matrixnonce0000000000000000000000'.slice(0, 32) });
-    ids = { product: product.id, category: category.id, customer: customer.id, order: (order as { id: number }).id, offer, request, testimonial, subscriber, mergeTarget };
+    const newsletter = await first('newsletter_issues', { subject: 'Matrix issue', body_md: 'Hello' });
+    ids = { product: product.id, category: category.id, customer: customer.id, order: (order as { id: number }).id, offer, request, testimonial, subscriber, mergeTarget, newsletter };
   });
   after(() => t.close());
 
   /** A concrete URL for a route pattern, with real ids where it takes one. */
   function urlFor(path: string): string {
-    const modules: [string, string][] = [['/products', 'product'], ['/categories', 'category'], ['/customers', 'customer'], ['/deals', 'offer'], ['/requests', 'request'], ['/testimonials', 'testimonial'], ['/subscribers', 'subscriber']];
+    const modules: [string, string][] = [['/products', 'product'], ['/categories', 'category'], ['/customers', 'customer'], ['/deals', 'offer'], ['/requests', 'request'], ['/testimonials', 'testimonial'], ['/subscribers', 'subscriber'], ['/newsletter', 'newsletter']];
     const kind = modules.find(([prefix]) => path.includes(prefix))?.[1] ?? 'order';
     // The merge confirmation asks which request to merge into.
     const query = path.endsWith('/requests/:id/merge') ? `?into=${ids.mergeTarget}` : '';

@@ -127,7 +127,7 @@
     }
     if (signedIn && readGuest().length) {
       const code = guestCoupon();
-      const merged = await api('POST', '/api/cart/merge', { items: readGuest(), ...(code ? { coupon: code } : {}) });
+      const merged = await api('POST', '/api/cart/merge', { items: readGuest(), anonymousId: anonymousId(), ...(code ? { coupon: code } : {}) });
       clearGuest();
       showCount(merged.count);
       if (merged.dropped.length) notice(merged.dropped);

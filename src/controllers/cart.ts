@@ -24,12 +24,14 @@ const couponCode = z
   .min(1, 'Enter a code.')
   .max(COUPON_CODE_MAX, `Codes are at most ${COUPON_CODE_MAX} characters.`)
   .regex(/^[A-Za-z0-9_-]+$/, 'Codes are letters, digits, - and _ only.');
-const mergeBody = z.object({ items, coupon: couponCode.optional() }).strict();
+const anonymousId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'anonymousId must be 8–64 letters, digits, - or _.');
+/** anonymousId: the browser's id, so the guest cart's history joins the account that pays for it (abandonment). */
+const mergeBody = z.object({ items, coupon: couponCode.optional(), anonymousId: anonymousId.optional() }).strict();
 /** A signed-in shopper's code goes on the saved cart; a guest sends the lines kept in the browser. */
 const couponBody = z.object({ code: couponCode, items: items.optional() }).strict();
 const guestEventBody = z
   .object({
-    anonymousId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'anonymousId must be 8–64 letters, digits, - or _.'),
+    anonymousId,
     action: z.enum(['add', 'remove'], { error: 'action must be add or remove.' }),
     productId,
     quantity: quantity.optional(),
@@ -69,7 +71,7 @@ export function createCartController(deps: { cart: CartService; codeTries: Limit
   return {
     /** GET /cart: the cart page (rendered by public/js/cart.js from the JSON API). */
     page(_req: Request, res: Response) {
-      res.set('Cache-Control', 'no-store').render('shop/cart', { title: 'Your cart' });
+      res.set('Cache-Control', 'no-store').render('shop/cart', { title: 'Your cart', styles: ['/css/recommendations.css'] });
     },
 
     /** GET /api/cart: the signed-in user's cart, priced now. */
@@ -110,7 +112,7 @@ export function createCartController(deps: { cart: CartService; codeTries: Limit
     /** POST /api/cart/merge {items}: folds a guest cart into the user's after sign-in. */
     async merge(req: Request, res: Response) {
       const body = parseInput(mergeBody, req.body);
-      res.json(await throttledCode(req, body.coupon, () => cart.merge(userId(req), body.items, body.coupon)));
+      res.json(await throttledCode(req, body.coupon, () => cart.merge(userId(req), body.items, body.coupon, body.anonymousId)));
     },
 
     /** GET /api/cart/quote?items=12:1,15:2: current prices for a guest cart. */

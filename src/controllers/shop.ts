@@ -3,6 +3,7 @@ import { NotFoundError } from '../lib/errors.js';
 import { parseInput } from '../lib/validate.js';
 import type { CartService } from '../services/cart-service.js';
 import type { CatalogService } from '../services/catalog-service.js';
+import type { RecommendationService } from '../services/recommendation-service.js';
 import { SLUG_PATTERN, catalogPageQuery } from './catalog-query.js';
 
 const PAGE_SIZE = 12;
@@ -15,13 +16,13 @@ const SORT_LABELS: Record<string, string> = {
   rating: 'Top rated',
 };
 
-export function createShopController(deps: { catalog: CatalogService; cart: CartService }) {
+export function createShopController(deps: { catalog: CatalogService; cart: CartService; recommendations: RecommendationService }) {
   const { catalog } = deps;
   return {
     /** GET /: hero, featured and newest products, categories. */
     async home(req: Request, res: Response) {
-      const data = await catalog.home();
-      res.render('shop/home', { title: undefined, ...data, signedOut: req.query['signed-out'] !== undefined && !req.user });
+      const [data, recs] = await Promise.all([catalog.home(), deps.recommendations.forHome(req.user?.id)]);
+      res.render('shop/home', { title: undefined, ...data, recs, styles: ['/css/recommendations.css'], signedOut: req.query['signed-out'] !== undefined && !req.user });
     },
 
     /** GET /products: the catalog with search, category and tag filters, sort and pagination. */
@@ -64,8 +65,8 @@ export function createShopController(deps: { catalog: CatalogService; cart: Cart
       const slug = String(req.params.slug);
       if (!SLUG_PATTERN.test(slug) || slug.length > 120) throw new NotFoundError('That product is not available.');
       const product = await catalog.getProduct(slug);
-      const [related, ownedOrderId] = await Promise.all([catalog.related(product), req.user ? deps.cart.ownedIn(req.user.id, product.id) : undefined]);
-      res.render('shop/product', { title: product.title, description: product.summary, product, related, ownedOrderId });
+      const [recs, ownedOrderId] = await Promise.all([deps.recommendations.forProductPage(product, req.user?.id), req.user ? deps.cart.ownedIn(req.user.id, product.id) : undefined]);
+      res.render('shop/product', { title: product.title, description: product.summary, product, recs, ownedOrderId, styles: ['/css/recommendations.css'] });
     },
 
     /** GET /categories/:slug: a friendly URL for a category's catalog page. */

@@ -12,10 +12,12 @@ export interface AlertRow {
   occurrences: number;
   first_seen_at: Date;
   last_seen_at: Date;
-  status: 'pending' | 'sent' | 'failed';
+  status: 'pending' | 'sent' | 'failed' | 'logged';
   attempts: number;
   last_error: string | null;
   sent_at: Date | null;
+  /** Set when a storm's summary alert carried this one instead of its own message. */
+  folded_into: number | null;
 }
 
 export interface NewAlert {
@@ -52,6 +54,42 @@ export function createAlertModel(db: Db) {
 
     async recent(limit = 50, trx: Handle = db): Promise<AlertRow[]> {
       return (await trx('alerts').orderBy('id', 'desc').limit(Math.min(limit, 200))) as AlertRow[];
+    },
+
+    async get(id: number, trx: Handle = db): Promise<AlertRow | undefined> {
+      return (await trx('alerts').where({ id }).first()) as AlertRow | undefined;
+    },
+
+    /**
+     * Locks the pending alerts that are due: those whose kind and fingerprint was not sent within
+     * the last `windowMs` (repeats wait, folding into their row, until the window since the last
+     * send has passed). SKIP LOCKED lets two workers dispatch at once without taking the same row.
+     */
+    async lockDue(trx: Knex.Transaction, now: Date, windowMs: number, limit: number): Promise<AlertRow[]> {
+      const res = await trx.raw(
+        `SELECT a.* FROM alerts a
+         WHERE a.status = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM alerts s WHERE s.kind = a.kind AND s.fingerprint = a.fingerprint AND s.sent_at IS NOT NULL AND s.sent_at > ?)
+         ORDER BY a.id
+         LIMIT ?
+         FOR UPDATE OF a SKIP LOCKED`,
+        [new Date(now.getTime() - windowMs), limit],
+      );
+      return res.rows as AlertRow[];
+    },
+
+    /** Marks alerts dispatched (`sent` to the channels, or `logged` when there are none). */
+    async markDispatched(trx: Knex.Transaction, ids: number[], status: 'sent' | 'logged', at: Date, foldedInto: number | null = null): Promise<void> {
+      if (!ids.length) return;
+      await trx('alerts').whereIn('id', ids).update({ status, sent_at: at, folded_into: foldedInto });
+    },
+
+    /** A row that is dispatched as it is written (a storm's summary). */
+    async insertDispatched(trx: Knex.Transaction, a: NewAlert & { status: 'sent' | 'logged' }): Promise<AlertRow> {
+      const [row] = await trx('alerts')
+        .insert({ kind: a.kind, fingerprint: a.fingerprint, title: a.title, detail: JSON.stringify(a.detail), first_seen_at: a.at, last_seen_at: a.at, status: a.status, sent_at: a.at })
+        .returning('*');
+      return row as AlertRow;
     },
   };
 }

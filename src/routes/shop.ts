@@ -9,7 +9,7 @@ import type { Deps } from '../deps.js';
 export const SHARED_CACHE_PATHS = /^\/(?:products(?:\/[a-z0-9]+(?:-[a-z0-9]+)*)?|search)?$/;
 
 export function shopRoutes(deps: Deps): Router {
-  const c = createShopController({ catalog: deps.services.catalog, cart: deps.services.cart });
+  const c = createShopController({ catalog: deps.services.catalog, cart: deps.services.cart, recommendations: deps.services.recommendations });
   const r = Router();
   r.get('/', c.home);
   r.get('/products', c.catalog);

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { redact, redactText } from '../lib/alert-format.js';
 import type { AlertModel } from '../models/alerts.js';
 
 /** What the owner is told about. The alerts job delivers them to Discord/Slack (or the log). */
@@ -36,15 +37,22 @@ export interface AlertInput {
  */
 export function createAlertService(deps: { alerts: AlertModel; clock: Clock; logger: Logger }) {
   const { alerts, clock, logger } = deps;
-  async function raise(input: AlertInput, trx?: Knex.Transaction): Promise<boolean> {
+  /** Records the alert (redacted: nothing secret reaches the table, the log or a channel); its row id. */
+  async function record(input: AlertInput, trx?: Knex.Transaction): Promise<{ id: number; occurrences: number } | undefined> {
     const fingerprint = input.fingerprint.slice(0, 200);
-    if (input.once && (await alerts.exists(input.kind, fingerprint, trx))) return false;
-    const row = await alerts.record({ kind: input.kind, fingerprint, title: input.title.slice(0, 200), detail: input.detail ?? {}, at: clock.now() }, trx);
-    logger.warn({ alert: input.kind, fingerprint, occurrences: row.occurrences, detail: input.detail }, input.title);
-    return true;
+    if (input.once && (await alerts.exists(input.kind, fingerprint, trx))) return undefined;
+    const title = redactText(input.title).slice(0, 200);
+    const detail = redact(input.detail ?? {}) as Record<string, unknown>;
+    const row = await alerts.record({ kind: input.kind, fingerprint, title, detail, at: clock.now() }, trx);
+    logger.warn({ alert: input.kind, fingerprint, occurrences: row.occurrences, detail }, title);
+    return row;
+  }
+  async function raise(input: AlertInput, trx?: Knex.Transaction): Promise<boolean> {
+    return Boolean(await record(input, trx));
   }
   return {
     raise,
+    record,
     /** Like raise, for callers that must not fail because of an alert (after a commit, in a catch). */
     raiseQuietly(input: AlertInput): void {
       raise(input).catch((err: unknown) => logger.error({ err, alert: input.kind }, 'could not record alert'));

@@ -203,7 +203,7 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
      * Merges a guest cart into the user's: a union without duplicates (the larger quantity
      * wins), dropping hidden, deleted or owned products with a reason. Idempotent.
      */
-    async merge(userId: number, items: { productId: number; quantity: number }[], couponCode?: string) {
+    async merge(userId: number, items: { productId: number; quantity: number }[], couponCode?: string, anonymousId?: string) {
       const { kept, dropped } = await resolve(items, userId);
       // The guest's code comes along unless the saved cart already has one; it is checked when priced.
       if (couponCode && !(await carts.coupon(userId))) await carts.setCoupon(userId, couponCode.slice(0, 40));
@@ -211,7 +211,7 @@ export function createCartService(deps: { db: Db; carts: CartModel; products: Pr
         await db.transaction(async (trx) => {
           const cartId = await carts.ensureCart(userId, trx);
           for (const k of kept) await carts.mergeLine(cartId, k.product.id, k.quantity, trx);
-          await carts.recordEvents(kept.map((k) => ({ user_id: userId, product_id: k.product.id, action: 'merge' as const, quantity: k.quantity, created_at: clock.now() })), trx);
+          await carts.recordEvents(kept.map((k) => ({ user_id: userId, anonymous_id: anonymousId ?? null, product_id: k.product.id, action: 'merge' as const, quantity: k.quantity, created_at: clock.now() })), trx);
         });
       }
       const cart = await getCart(userId);

@@ -32,14 +32,14 @@ export interface MailTransport {
  */
 export const SEND_DEADLINE_MS = 60_000;
 
-export function createSmtpTransport(smtpUrl: string): MailTransport {
+export function createSmtpTransport(smtpUrl: string, opts: { pool?: number } = {}): MailTransport {
   // nodemailer's defaults wait up to 2 min to connect, 30 s for a greeting and 10 min of silence.
-  const transporter = nodemailer.createTransport(smtpUrl, {
-    dnsTimeout: 10_000,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
-  } as never);
+  // `pool`: keep that many connections open and reuse them (bulk mail; a new connection costs
+  // more than the message).
+  const timeouts = { dnsTimeout: 10_000, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 };
+  // (With a URL string, nodemailer reads the second argument as message defaults; a pool must
+  // be asked for in the options object, next to `url`.)
+  const transporter = opts.pool ? nodemailer.createTransport({ url: smtpUrl, ...timeouts, pool: true, maxConnections: opts.pool, maxMessages: 1000 } as never) : nodemailer.createTransport(smtpUrl, timeouts as never);
   return {
     async send(m) {
       // `signal` is nodemailer 10's (not in @types/nodemailer yet): aborting closes the connection.
@@ -101,6 +101,8 @@ export function createMailService(deps: {
   db: Db;
   outbox: EmailOutboxModel;
   transport: MailTransport;
+  /** Bulk mail's transport (pooled connections), when it differs from `transport`. */
+  bulkTransport?: MailTransport;
   from: string;
   brand: Record<string, unknown>;
   clock: Clock;
@@ -139,6 +141,13 @@ export function createMailService(deps: {
     },
 
     deliver,
+
+    /**
+     * Sends one message at once through the transport, not the outbox, and throws what the
+     * transport throws (nodemailer's `responseCode` tells 5xx from 4xx). For bulk senders that
+     * keep their own per-recipient record (newsletter issues).
+     */
+    sendDirect: (message: MailMessage) => (deps.bulkTransport ?? transport).send({ from: deps.from, ...message }),
 
     /** Tries to send now without making the caller wait or fail; the job covers any failure. */
     sendSoon(ids: number[]): void {

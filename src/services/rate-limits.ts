@@ -77,11 +77,15 @@ export function createRateLimits(db: Db) {
     /** Newsletter sign-ups: each sends a confirmation email, so per network and per address. */
     newsletterIp: makeLimiter(db, 'newsletter_ip', 10, 3600, 'Too many newsletter sign-ups from this network. Please try again later.'),
     newsletterEmail: makeLimiter(db, 'newsletter_email', 3, 24 * 3600, 'We already sent several confirmation emails to this address today. Please check your inbox (and spam folder) or try again tomorrow.'),
+    /** "Send a test to me" of a newsletter issue, per admin. */
+    newsletterTestUser: makeLimiter(db, 'newsletter_test_user', 5, 600, 'You sent several test emails in the last few minutes. Please wait a little, then try again.'),
     /** Product requests: new requests per account per hour, and votes per account per minute. */
     productRequestUser: makeLimiter(db, 'preq_user', 5, 3600, 'You have asked for several products in the last hour. Please wait a little before asking for more.'),
     productVoteUser: makeLimiter(db, 'preq_vote_user', 60, 60, 'Too many votes in a minute. Please slow down.'),
     /** Product-view beacons per network: each page load sends one, so more than 120 a minute is a script, not a shopper. */
     productViewsIp: makeLimiter(db, 'product_views_ip', 600, 60, 'Too many product views from this network. Please slow down.'),
+    /** The admin's "Send test alert": each one posts to Discord and Slack. */
+    alertTestUser: makeLimiter(db, 'alert_test_user', 5, 600, 'You sent several test alerts in the last 10 minutes. Please wait a few minutes before sending another.'),
   };
 }
 

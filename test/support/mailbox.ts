@@ -22,6 +22,29 @@ export interface Mailbox {
 export interface MailboxOptions {
   /** Runs as a client connects, before the greeting (which waits for it): a hook to act mid-send. */
   onConnect?: () => Promise<void> | void;
+  /** Recipients refused at RCPT TO with 550 (a permanent failure: an address that does not exist). */
+  rejectRecipient?: (address: string) => boolean;
+  /**
+   * Runs on each received message before it is kept and answered: false refuses it (451, not kept); a
+   * promise that does not settle holds the client waiting for the server's 250 (a crash test).
+   */
+  beforeAccept?: (m: ParsedMail) => Promise<boolean> | boolean;
+  /** Parse and keep only each message's headers (thousands of messages: much less work). */
+  lean?: boolean;
+}
+
+/** The header block of a message stream (the body is read and dropped). */
+function headerBlock(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', reject);
+    stream.on('end', () => {
+      const all = Buffer.concat(chunks);
+      const end = all.indexOf('\r\n\r\n');
+      resolve(end === -1 ? all : all.subarray(0, end + 4));
+    });
+  });
 }
 
 export async function startMailbox(opts: MailboxOptions = {}): Promise<Mailbox> {
@@ -44,14 +67,18 @@ export async function startMailbox(opts: MailboxOptions = {}): Promise<Mailbox> 
       if (down) return cb(Object.assign(new Error('Service not available'), { responseCode: 421 }));
       cb();
     },
+    onRcptTo(address, _session, cb) {
+      if (opts.rejectRecipient?.(address.address.toLowerCase())) return cb(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 }));
+      cb();
+    },
     onData(stream, _session, cb) {
-      simpleParser(stream).then(
-        (m) => {
+      (opts.lean ? headerBlock(stream).then((h) => simpleParser(h)) : simpleParser(stream))
+        .then(async (m) => {
+          if (opts.beforeAccept && !(await opts.beforeAccept(m))) return cb(Object.assign(new Error('Try again later'), { responseCode: 451 }));
           messages.push(m);
           cb();
-        },
-        (err: Error) => cb(err),
-      );
+        })
+        .catch((err: Error) => cb(err));
     },
   });
   // A client that gave up during a stall leaves a socket error behind; that is the point, not a fault.

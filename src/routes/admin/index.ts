@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Deps } from '../../deps.js';
 import { requireAdmin } from '../../middleware/auth.js';
 import { noStore } from '../../middleware/security.js';
+import { alertAdminRoutes } from './alerts.js';
 import { categoryAdminRoutes } from './categories.js';
 import { customerAdminRoutes } from './customers.js';
 import { dealAdminRoutes } from './deals.js';
@@ -10,8 +11,10 @@ import { ADMIN_NAV } from './nav.js';
 import { orderAdminRoutes } from './orders.js';
 import { productAdminRoutes } from './products.js';
 import { newsletterAdminRoutes } from './newsletter.js';
+import { newsletterIssueAdminRoutes } from './newsletter-issues.js';
 import { productRequestAdminRoutes } from './product-requests.js';
 import { testimonialAdminRoutes } from './testimonials.js';
+import { backupAdminRoutes } from './backups.js';
 
 /**
  * The admin area: pages under /admin, JSON for scripts under /api/admin. Everything under both
@@ -35,7 +38,10 @@ export function createAdminRouter(deps: Deps): Router {
   r.use(customerAdminRoutes(deps));
   r.use(dealAdminRoutes(deps));
   r.use(newsletterAdminRoutes(deps));
+  r.use(newsletterIssueAdminRoutes(deps));
   r.use(productRequestAdminRoutes(deps));
   r.use(testimonialAdminRoutes(deps));
+  r.use(alertAdminRoutes(deps));
+  r.use(backupAdminRoutes(deps));
   return r;
 }

@@ -1,0 +1,32 @@
+import type { Knex } from 'knex';
+
+/**
+ * The logins and cart-abandonment dashboards and the admins' daily digest (issue 13).
+ *
+ * - A guest cart joins the account that pays for it through the merge at sign-in, which now
+ *   records the browser's anonymous id: "the account this browser id was merged into" is read
+ *   by the partial index below.
+ * - admin_digests has one row per India day: the digest job claims the day with an insert, so
+ *   two workers never send it twice.
+ * - users.admin_digest_opt_out: an admin who does not want the morning email.
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw('CREATE INDEX cart_events_anonymous_created_idx ON cart_events (anonymous_id, created_at) WHERE anonymous_id IS NOT NULL');
+  await knex.schema.alterTable('users', (t) => {
+    t.boolean('admin_digest_opt_out').notNullable().defaultTo(false);
+  });
+  await knex.schema.createTable('admin_digests', (t) => {
+    t.date('day').primary(); // the India day the digest is about (yesterday when sent)
+    t.timestamp('claimed_at', { useTz: true }).notNullable();
+    t.timestamp('sent_at', { useTz: true });
+    t.integer('recipients').notNullable().defaultTo(0);
+  });
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable('admin_digests');
+  await knex.schema.alterTable('users', (t) => {
+    t.dropColumn('admin_digest_opt_out');
+  });
+  await knex.raw('DROP INDEX IF EXISTS cart_events_anonymous_created_idx');
+}
