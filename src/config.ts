@@ -65,6 +65,7 @@ const envSchema = z.object({
   RETENTION_SHOPPER_EVENTS_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(31).max(3650).default(400)),
   RETENTION_ALERTS_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(7).max(3650).default(180)),
   RETENTION_BUDGET_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(60).default(5)),
+  ANALYTICS_LIVE_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(3600).default(60)),
   ABANDONED_CART_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(72).default(24)),
   ADMIN_DIGEST_HOUR_IST: z.preprocess(emptyToUndefined, z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be HH:MM (24-hour, India time)').default('08:00')),
   MAIL_OUTBOX_DIR: z.preprocess(emptyToUndefined, z.string().default('data/outbox')),
@@ -130,6 +131,8 @@ export type Config = Readonly<{
   newsletter: Readonly<{ ratePerMinute: number; concurrency: number; leaseMs: number }>;
   /** A cart counts as abandoned when no paid order follows its last change within this many hours. */
   abandonedCartHours: number;
+  /** Today's live figures on the dashboards are reused for this long (0: computed every time). */
+  analyticsLiveSeconds: number;
   /** When (India time, HH:MM) the admins' daily digest of yesterday is sent. */
   adminDigestHourIst: string;
   /**
@@ -246,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       budgetMs: e.RETENTION_BUDGET_MINUTES * 60_000,
     }),
     abandonedCartHours: e.ABANDONED_CART_HOURS,
+    analyticsLiveSeconds: e.ANALYTICS_LIVE_SECONDS,
     adminDigestHourIst: e.ADMIN_DIGEST_HOUR_IST,
     // Defaults to the sending address, so a store that set MAIL_FROM has a working contact form.
     supportEmail: e.SUPPORT_EMAIL ?? /<([^>]+)>/.exec(e.MAIL_FROM ?? '')?.[1] ?? e.MAIL_FROM?.trim() ?? 'support@localhost',

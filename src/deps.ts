@@ -214,7 +214,7 @@ export function createDeps(
   const categoryAdmin = createCategoryAdminService({ db, categories: models.categories, audit, catalog: services.catalog, pageCache });
   // The orders and customers modules (each service lists what it needs).
   const orderAdmin = createOrderAdminService({ db, models, gateway, refunds, mail, audit, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName }, downloadLink: downloads.linkFor });
-  const analytics = createAnalyticsService({ analytics: models.analytics, clock, abandonHours: config.abandonedCartHours });
+  const analytics = createAnalyticsService({ analytics: models.analytics, clock, abandonHours: config.abandonedCartHours, liveTtlMs: config.analyticsLiveSeconds * 1000 });
   const adminDigest = createAdminDigestService({ db, analytics, mail, clock, logger: opts.logger, settings: { baseUrl: config.baseUrl, storeName: config.storeName, hourIst: config.adminDigestHourIst } });
   const dealAdmin = createDealAdminService({ db, offers: models.offers, deals, audit, pageCache, clock });
   const customerAdmin = createCustomerAdminService({ db, sessions: models.sessions, audit, clock });

@@ -163,6 +163,12 @@ describe('analytics: sign-ins and cart abandonment', () => {
         { id: p1.id, name: 'Abandoned Font', value: 2, valuePaise: 100_000 },
         { id: p2.id, name: 'Abandoned Deck', value: 1, valuePaise: 20_000 },
       ]);
+      // Each day's breakdown rows are ranked, largest first: the top lists start from those ranks.
+      const ranked = await t.db('analytics_daily').where({ day: '2026-11-23', metric: 'abandoned_product' }).orderBy('rank').select('dim', 'value', 'rank');
+      expect(ranked).to.deep.equal([
+        { dim: String(p1.id), value: 2, rank: 1 },
+        { dim: String(p2.id), value: 1, rank: 2 },
+      ]);
     });
 
     it('the funnel: view → cart → checkout → paid with the drop-off at each step', async () => {

@@ -51,20 +51,21 @@ const DAY_SQL = `
       AND m.anonymous_id IN (SELECT anonymous_id FROM day_events WHERE user_id IS NULL)
     ORDER BY m.anonymous_id, m.created_at),
   ev AS (
-    SELECT COALESCE(e.user_id, l.user_id) AS account, CASE WHEN e.user_id IS NULL AND l.user_id IS NULL THEN e.anonymous_id END AS guest,
+    -- shopper: one key per cart, 'u<account>' or 'a<browser id>' (a plain equality, so joins hash).
+    SELECT COALESCE('u' || COALESCE(e.user_id, l.user_id), 'a' || e.anonymous_id) AS shopper, COALESCE(e.user_id, l.user_id) AS account,
            e.product_id, e.action, e.created_at
     FROM day_events e LEFT JOIN linked l ON e.user_id IS NULL AND l.anonymous_id = e.anonymous_id),
   carts AS (
-    SELECT c.account, c.guest, c.last_at,
+    SELECT c.shopper, c.last_at,
            CASE WHEN c.account IS NOT NULL AND EXISTS (
                   SELECT 1 FROM orders o WHERE o.user_id = c.account AND o.paid_at >= c.last_at AND o.paid_at < c.last_at + :hours * interval '1 hour') THEN 'converted'
                 WHEN c.last_at + :hours * interval '1 hour' <= :now THEN 'abandoned' ELSE 'open' END AS state
-    FROM (SELECT account, guest, max(created_at) AS last_at FROM ev GROUP BY account, guest HAVING bool_or(action IN ('add', 'merge'))) c),
+    FROM (SELECT shopper, max(account) AS account, max(created_at) AS last_at FROM ev GROUP BY shopper HAVING bool_or(action IN ('add', 'merge'))) c),
   left_behind AS (
     SELECT x.product_id, COALESCE(p.sale_price_paise, 0) AS price FROM (
-      SELECT DISTINCT ON (e.account, e.guest, e.product_id) e.product_id, e.action
-      FROM ev e JOIN carts c ON c.state = 'abandoned' AND c.account IS NOT DISTINCT FROM e.account AND c.guest IS NOT DISTINCT FROM e.guest
-      WHERE e.product_id IS NOT NULL ORDER BY e.account, e.guest, e.product_id, e.created_at DESC) x
+      SELECT DISTINCT ON (e.shopper, e.product_id) e.product_id, e.action
+      FROM ev e JOIN carts c ON c.shopper = e.shopper AND c.state = 'abandoned'
+      WHERE e.product_id IS NOT NULL ORDER BY e.shopper, e.product_id, e.created_at DESC) x
     JOIN products p ON p.id = x.product_id WHERE x.action <> 'remove')
   SELECT 'orders_paid' AS metric, '' AS dim, count(*)::bigint AS value FROM paid
   UNION ALL SELECT 'revenue', '', COALESCE(sum(total_paise), 0)::bigint FROM paid
@@ -116,11 +117,32 @@ const DAY_SQL = `
       UNION ALL SELECT i.offer_id, o.id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.offer_id IS NOT NULL AND o.paid_at >= :start AND o.paid_at < :end
     ) x GROUP BY x.offer_id`;
 
+/** How many of a day's largest rows per breakdown the top-list index keeps (see top()). */
+export const TOP_PER_DAY = 200;
+
+/** Numbers each breakdown's rows of a day 1, 2, … from the largest (ties by dim). */
+function rankRows(rows: MetricRow[]): (MetricRow & { rank: number | null })[] {
+  const byMetric = new Map<string, MetricRow[]>();
+  for (const r of rows) if (r.dim !== '') byMetric.set(r.metric, [...(byMetric.get(r.metric) ?? []), r]);
+  const rank = new Map<MetricRow, number>();
+  for (const list of byMetric.values()) list.sort((a, b) => b.value - a.value || (a.dim < b.dim ? -1 : 1)).forEach((r, i) => rank.set(r, i + 1));
+  return rows.map((r) => ({ ...r, rank: rank.get(r) ?? null }));
+}
+
 export function createAnalyticsModel(db: Db, opts: { abandonHours: number }) {
   /** A day's rows; `now` decides which carts' windows have passed (abandoned) and which are still open. */
   async function computeDay(start: Date, end: Date, now: Date, trx: Handle = db): Promise<MetricRow[]> {
     const { rows } = await trx.raw(DAY_SQL, { start, end, now, hours: opts.abandonHours });
     return (rows as { metric: string; dim: string; value: string }[]).map((r) => ({ metric: r.metric, dim: r.dim, value: Number(r.value) }));
+  }
+
+  /** A breakdown's sums over [from, to] for the given dims. */
+  async function sums(metric: string, dims: string[], from: string, to: string, trx: Handle = db): Promise<Map<string, number>> {
+    const rows = (await trx('analytics_daily').where({ metric }).whereIn('dim', dims).whereBetween('day', [from, to]).groupBy('dim').select('dim', trx.raw('sum(value)::bigint AS value'))) as {
+      dim: string;
+      value: string;
+    }[];
+    return new Map(rows.map((r) => [r.dim, Number(r.value)]));
   }
 
   return {
@@ -134,7 +156,8 @@ export function createAnalyticsModel(db: Db, opts: { abandonHours: number }) {
         const rows = await computeDay(start, end, at, trx);
         await trx('analytics_daily').where({ day }).delete();
         // In chunks: a busy day has thousands of breakdown rows (a statement takes 65,535 parameters).
-        for (let i = 0; i < rows.length; i += 5000) await trx('analytics_daily').insert(rows.slice(i, i + 5000).map((r) => ({ day, ...r })));
+        const ranked = rankRows(rows);
+        for (let i = 0; i < ranked.length; i += 5000) await trx('analytics_daily').insert(ranked.slice(i, i + 5000).map((r) => ({ day, ...r })));
         await trx('analytics_rollup_days').insert({ day, rolled_at: at }).onConflict('day').merge();
       });
     },
@@ -145,32 +168,35 @@ export function createAnalyticsModel(db: Db, opts: { abandonHours: number }) {
       return new Set(rows.map((r) => r.day));
     },
 
-    /** A breakdown summed over [from, to]: the largest `limit` dims of a metric. */
+    /**
+     * A breakdown summed over [from, to]: the largest `limit` dims of a metric, with exact sums.
+     * Candidates are the dims that made some day's top TOP_PER_DAY (a few thousand index rows
+     * instead of every product of every day); their exact sums are then read by dim. A dim that
+     * never ranked in any day's top 200 cannot be listed: that takes a long, flat tail much
+     * larger than the ten-line lists shown.
+     */
     async top(metric: string, from: string, to: string, limit: number, trx: Handle = db): Promise<{ dim: string; value: number }[]> {
-      const rows = (await trx('analytics_daily')
+      const candidates = (await trx('analytics_daily')
         .where({ metric })
         .whereNot('dim', '')
+        .andWhere('rank', '<=', TOP_PER_DAY)
         .whereBetween('day', [from, to])
         .groupBy('dim')
         .orderByRaw('sum(value) DESC, dim')
-        .limit(limit)
-        .select('dim', trx.raw('sum(value)::bigint AS value'))) as { dim: string; value: string }[];
-      return rows.map((r) => ({ dim: r.dim, value: Number(r.value) }));
+        .limit(limit * 4)
+        .pluck('dim')) as string[];
+      if (!candidates.length) return [];
+      const exact = await sums(metric, candidates, from, to, trx);
+      return [...exact].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, limit).map(([dim, value]) => ({ dim, value }));
     },
 
-    /** A breakdown's sums over [from, to] for the given dims. */
-    async sums(metric: string, dims: string[], from: string, to: string, trx: Handle = db): Promise<Map<string, number>> {
-      const rows = (await trx('analytics_daily').where({ metric }).whereIn('dim', dims).whereBetween('day', [from, to]).groupBy('dim').select('dim', trx.raw('sum(value)::bigint AS value'))) as {
-        dim: string;
-        value: string;
-      }[];
-      return new Map(rows.map((r) => [r.dim, Number(r.value)]));
-    },
+    sums,
 
     /** Accounts that signed in at least once in [start, end): an index-only scan of the covering index. */
     async distinctSigninUsers(start: Date, end: Date, trx: Handle = db): Promise<number> {
-      const [row] = (await trx('login_events').where('created_at', '>=', start).andWhere('created_at', '<', end).countDistinct({ n: 'user_id' })) as { n: string }[];
-      return Number(row?.n ?? 0);
+      // DISTINCT in a subquery can be hashed; count(DISTINCT …) always sorts the whole range.
+      const { rows } = await trx.raw('SELECT count(*) AS n FROM (SELECT DISTINCT user_id FROM login_events WHERE created_at >= ? AND created_at < ?) u', [start, end]);
+      return Number((rows as { n: string }[])[0]?.n ?? 0);
     },
 
     /** The latest sign-ins from a device the account had not used before, newest first. */

@@ -181,16 +181,51 @@ export function createRecommendationModel(db: Db) {
       return res.rows;
     },
 
-    /** The neighbour lists of several products at once, with each source's title (for the reason). */
-    async neighboursOf(productIds: number[], trx: Handle = db): Promise<(Pick<NeighbourRow, 'product_id' | 'neighbor_id' | 'score' | 'reason'> & { source_title: string })[]> {
-      if (productIds.length === 0) return [];
-      const res = await trx.raw<{ rows: (Pick<NeighbourRow, 'product_id' | 'neighbor_id' | 'score' | 'reason'> & { source_title: string })[] }>(
-        `SELECT r.product_id, r.neighbor_id, r.score, r.reason, s.title AS source_title
-         FROM product_recommendations r JOIN products s ON s.id = r.product_id
-         WHERE r.product_id = ANY(?::int[])`,
-        [productIds],
+    /** A product's neighbours by the product's slug, in one statement; `source_title` names the product. */
+    async neighbourCardsBySlug(slug: string, limit: number, userId: number | undefined, trx: Handle = db): Promise<(NeighbourCardRow & { source_title: string })[]> {
+      const owned = userId === undefined ? '' : `AND ${NOT_OWNED('p')}`;
+      const res = await trx.raw<{ rows: (NeighbourCardRow & { source_title: string })[] }>(
+        `SELECT r.rank, r.score, r.content_score, r.reason, s.title AS source_title, ${cardColumns('p')}
+         FROM products s
+         JOIN product_recommendations r ON r.product_id = s.id
+         JOIN products p ON p.id = r.neighbor_id
+         WHERE s.slug = CAST(? AS varchar) AND ${SHOWN('s')} AND ${SHOWN('p')} ${owned}
+         ORDER BY r.rank LIMIT CAST(? AS integer)`,
+        userId === undefined ? [slug, limit] : [slug, userId, limit],
       );
       return res.rows;
+    },
+
+    /** The neighbour lists of several products at once (their first `maxRank` entries), by primary key alone. */
+    async neighboursOf(productIds: number[], maxRank: number, trx: Handle = db): Promise<Pick<NeighbourRow, 'product_id' | 'neighbor_id' | 'score' | 'reason'>[]> {
+      if (productIds.length === 0) return [];
+      const res = await trx.raw<{ rows: Pick<NeighbourRow, 'product_id' | 'neighbor_id' | 'score' | 'reason'>[] }>(
+        'SELECT product_id, neighbor_id, score, reason FROM product_recommendations WHERE product_id = ANY(?::int[]) AND rank <= CAST(? AS integer)',
+        [productIds, maxRank],
+      );
+      return res.rows;
+    },
+
+    /**
+     * In one statement: cards of `ids` that are shown and not owned by `userId` (in the order
+     * given), and the titles of `titleIds` (the "because" of each reason), shown or not.
+     */
+    async cardsWithTitles(ids: number[], titleIds: number[], userId: number, trx: Handle = db): Promise<{ cards: ProductCardRow[]; titles: Map<number, string> }> {
+      const all = [...new Set([...ids, ...titleIds])];
+      if (all.length === 0) return { cards: [], titles: new Map() };
+      const res = await trx.raw<{ rows: (ProductCardRow & { ok: boolean })[] }>(
+        `SELECT ${cardColumns('p')}, (${SHOWN('p')} AND ${NOT_OWNED('p')}) AS ok FROM products p WHERE p.id = ANY(?::int[])`,
+        [userId, all],
+      );
+      const byId = new Map(res.rows.filter((r) => r.ok).map((r) => [r.id, r]));
+      return { cards: ids.flatMap((id) => byId.get(id) ?? []), titles: new Map(res.rows.map((r) => [r.id, r.title])) };
+    },
+
+    /** Titles of a few products (the "because" of each reason), shown or not. */
+    async titles(ids: number[], trx: Handle = db): Promise<Map<number, string>> {
+      if (ids.length === 0) return new Map();
+      const rows = (await trx.raw<{ rows: { id: number; title: string }[] }>('SELECT id, title FROM products WHERE id = ANY(?::int[])', [ids])).rows;
+      return new Map(rows.map((r) => [r.id, r.title]));
     },
 
     /** Cards of these products that are shown now and not owned by `userId`, in the order given. */

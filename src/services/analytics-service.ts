@@ -104,10 +104,29 @@ function compare(defs: FigureDef[], current: Day[], previous: Day[]): Figure[] {
   });
 }
 
-export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock: Clock; abandonHours: number }) {
+export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock: Clock; abandonHours: number; liveTtlMs?: number }) {
   const { analytics, clock } = deps;
   // A cart's outcome can change until its window has passed: re-roll the days it may end in.
   const unsettledDays = Math.max(2, Math.ceil(deps.abandonHours / 24) + 1);
+
+  /**
+   * Today's rows from the raw tables: the one part of a dashboard that scans events. Reused for
+   * liveTtlMs (a minute by default, ANALYTICS_LIVE_SECONDS) by every report and admin, so an
+   * owner clicking between dashboards does not re-read the day each time; "today" is at most
+   * that old. Closed days are always read from the rollups.
+   */
+  let todayCache: { day: string; at: number; rows: Promise<MetricRow[]> } | undefined;
+  function todayRows(today: string): Promise<MetricRow[]> {
+    const ttl = deps.liveTtlMs ?? 0;
+    const fresh = todayCache && todayCache.day === today && performance.now() - todayCache.at < ttl;
+    if (fresh) return todayCache!.rows;
+    const rows = analytics.computeDay(istDayStart(today), istDayStart(addDays(today, 1)), clock.now());
+    if (ttl > 0) {
+      todayCache = { day: today, at: performance.now(), rows };
+      rows.catch(() => (todayCache = undefined));
+    }
+    return rows;
+  }
 
   /** Rolls up one closed India day from the raw tables. */
   const rollup = (day: string) => analytics.rollupDay(day, istDayStart(day), istDayStart(addDays(day, 1)), clock.now());
@@ -126,7 +145,7 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
     const closed = from <= lastClosed;
     let live: Promise<MetricRow[]> | undefined;
     const hasToday = from <= today && today <= to;
-    const liveRows = () => (hasToday ? (live ??= shared ? shared.live() : analytics.computeDay(istDayStart(today), istDayStart(addDays(today, 1)), clock.now())) : Promise.resolve([]));
+    const liveRows = () => (hasToday ? (live ??= shared ? shared.live() : todayRows(today)) : Promise.resolve([]));
 
     return {
       live: liveRows,

@@ -58,6 +58,10 @@ const LOCK = [0x7265, 0x6373] as const;
 const TRENDING_DAYS = 14;
 const TRENDING_HALF_LIFE_DAYS = 3;
 const TRENDING_SIZE = 60;
+/** Ranks 1–16 are the blended neighbours (engine option k); later ranks are content-only extras. */
+const BLENDED_RANKS = 16;
+/** Products of a shopper's history a request scores from (the recompute keeps 50 per shopper). */
+const REQUEST_HISTORY = 30;
 
 const PAIR_TEXT: Record<RecommendationReason, string> = {
   bought_together: 'Bought together with',
@@ -110,22 +114,24 @@ export function createRecommendationService(deps: {
 
   /** Personal picks from a history over the stored neighbour lists, padded with trending. */
   async function fromHistory(history: HistoryItem[], exclude: Set<number>, userId: number | undefined, limit: number, text: (because: HistoryItem, reason: RecommendationReason, title: string) => string): Promise<RecommendationList> {
-    const rows = await recs.neighboursOf(history.map((h) => h.productId));
+    // The blended neighbours only (the content-only extras serve "Similar products").
+    const rows = await recs.neighboursOf(history.map((h) => h.productId), BLENDED_RANKS);
     const lists = new Map<number, { neighborId: number; score: number }[]>();
     const pair = new Map<string, RecommendationReason>();
-    const titles = new Map<number, string>();
     for (const r of rows) {
       let l = lists.get(r.product_id);
       if (!l) lists.set(r.product_id, (l = []));
       l.push({ neighborId: r.neighbor_id, score: r.score });
       pair.set(`${r.product_id}:${r.neighbor_id}`, r.reason);
-      titles.set(r.product_id, r.source_title);
     }
     const picks = scoreFromHistory(history, lists, exclude, limit + 10);
     if (picks.length === 0) return trending(limit, userId, exclude);
     const trendingIds = (await trendingMemo.get(TRENDING_SIZE)).filter((id) => !exclude.has(id));
     const pickIds = new Set(picks.map((p) => p.productId));
-    const cards = await recs.cards([...picks.map((p) => p.productId), ...trendingIds.filter((id) => !pickIds.has(id)).slice(0, limit)], userId);
+    const cardIds = [...picks.map((p) => p.productId), ...trendingIds.filter((id) => !pickIds.has(id)).slice(0, limit)];
+    const becauseIds = [...new Set(picks.slice(0, limit + 5).map((p) => p.because))];
+    const { cards, titles } =
+      userId !== undefined ? await recs.cardsWithTitles(cardIds, becauseIds, userId) : await Promise.all([recs.cards(cardIds, undefined), recs.titles(becauseIds)]).then(([c, t]) => ({ cards: c, titles: t }));
     const products = new Map((await toProducts(cards)).map((p) => [p.id, p]));
     const byId = new Map(history.map((h) => [h.productId, h]));
     const items: Recommendation[] = [];
@@ -250,8 +256,11 @@ export function createRecommendationService(deps: {
 
     /** GET /api/products/:slug/recommendations: a product's neighbours (NotFound when not shown). */
     async forProduct(slug: string, limit: number, userId?: number): Promise<RecommendationList> {
-      const product = await catalog.getProduct(slug);
-      return neighbourList(product, limit, userId);
+      // One statement when the product has a list; otherwise the product itself (404 or the fallback).
+      const rows = await recs.neighbourCardsBySlug(slug, limit, userId);
+      if (rows.length === 0) return neighbourList(await catalog.getProduct(slug), limit, userId);
+      const products = await toProducts(rows);
+      return { items: rows.map((r, i) => ({ product: products[i]!, reason: `${PAIR_TEXT[r.reason]} ${r.source_title}`, score: round(r.score) })), strategy: 'item-item' };
     },
 
     /** "Recommended for you" from a user's views, cart and purchases; trending for guests and new accounts. */
@@ -260,7 +269,8 @@ export function createRecommendationService(deps: {
       const rows = await recs.userSignals(userId);
       const exclude = new Set(rows.filter((r) => r.kind === 'purchase' || r.kind === 'in_cart').map((r) => r.product_id));
       const signals = rows.flatMap((r) => (r.kind === 'in_cart' ? [] : [{ productId: r.product_id, kind: r.kind, at: new Date(r.at).getTime() }]));
-      const history = historyFromSignals(signals, clock.now().getTime(), settings.engine);
+      // The 30 most recent products are enough to rank by and keep the request to a few hundred rows.
+      const history = historyFromSignals(signals, clock.now().getTime(), { ...settings.engine, historyCap: REQUEST_HISTORY });
       if (history.length === 0) return trending(limit, userId, exclude);
       return fromHistory(history, exclude, userId, limit, (h, _reason, title) => BECAUSE_TEXT[h.kind](title));
     },

@@ -32,7 +32,7 @@ export async function createTestContext(env: NodeJS.ProcessEnv = {}): Promise<Te
   // Mail goes to a real SMTP server when a test gives SMTP_URL (see mailbox.ts); otherwise to a
   // closed local port, so a test that forgot a mailbox sees sends fail rather than files appear.
   const storageDir = mkdtempSync(path.join(os.tmpdir(), 'store-test-files-'));
-  const config = loadConfig({ NODE_ENV: 'test', BASE_URL: 'http://store.test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SMTP_URL: 'smtp://127.0.0.1:9', STORAGE_DIR: storageDir, ...env });
+  const config = loadConfig({ NODE_ENV: 'test', BASE_URL: 'http://store.test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SMTP_URL: 'smtp://127.0.0.1:9', STORAGE_DIR: storageDir, ANALYTICS_LIVE_SECONDS: '0', ...env });
   const clock = createFixedClock(new Date('2026-11-24T10:00:00Z'));
   const deps = createDeps(config, { databaseUrl: url, logger: createLogger({ level: config.logLevel }), clock });
   const app = createApp(deps);
