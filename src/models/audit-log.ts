@@ -3,7 +3,7 @@ import type { Db } from '../db/knex.js';
 
 type Handle = Knex | Knex.Transaction;
 
-export type AuditEntity = 'product' | 'category' | 'order' | 'user' | 'offer' | 'testimonial' | 'product_request' | 'subscriber' | 'alert';
+export type AuditEntity = 'product' | 'category' | 'order' | 'user' | 'offer' | 'testimonial' | 'product_request' | 'subscriber' | 'alert' | 'backup';
 
 export interface AuditRow {
   id: number;
