@@ -21,7 +21,11 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.raw("CREATE INDEX analytics_daily_top_idx ON analytics_daily (metric, day) INCLUDE (dim, value) WHERE rank <= 200 AND dim <> ''");
   await knex.raw('CREATE INDEX analytics_daily_dim_idx ON analytics_daily (metric, dim, day) INCLUDE (value)');
-  // Existing rollups are re-rolled by the job; a rank is filled in for them now all the same.
+  // Days rolled up before this migration lack the new metrics: forget them, so the job (62 days
+  // a run) and the dashboards (on demand) roll them again, and retention, which deletes raw
+  // events only of rolled-up days, keeps those events until then.
+  await knex('analytics_rollup_days').delete();
+  // Their rows get a rank all the same, for the time until they are rolled again.
   await knex.raw(`UPDATE analytics_daily a SET rank = r.rank FROM (
     SELECT metric, day, dim, row_number() OVER (PARTITION BY metric, day ORDER BY value DESC, dim) AS rank FROM analytics_daily WHERE dim <> '') r
     WHERE a.metric = r.metric AND a.day = r.day AND a.dim = r.dim`);

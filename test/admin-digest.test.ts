@@ -18,6 +18,7 @@ describe('admin digest: the morning email', function () {
   let mailbox: Mailbox;
   let wants: { id: number; email: string; password: string };
   let optedOut: { id: number; email: string };
+  let disabled: { id: number; email: string };
   const at = (iso: string) => new Date(iso);
   const digests = () => mailbox.messages.filter((m) => m.subject?.includes(' on '));
 
@@ -26,6 +27,8 @@ describe('admin digest: the morning email', function () {
     wants = await makeUser(t.db, { role: 'admin', name: 'Kavya' });
     optedOut = await makeUser(t.db, { role: 'admin' });
     await t.db('users').where({ id: optedOut.id }).update({ admin_digest_opt_out: true });
+    disabled = await makeUser(t.db, { role: 'admin' }); // a departed admin, disabled but still an admin
+    await t.db('users').where({ id: disabled.id }).update({ disabled_at: new Date() });
     await makeUser(t.db); // a shopper: never gets it
     const font = await makeProduct(t.db, { title: 'Digest Font', price_paise: 50_000 });
     const buyer = await makeUser(t.db);
@@ -55,6 +58,7 @@ describe('admin digest: the morning email', function () {
     await new Promise((r) => setTimeout(r, 300));
     expect(digests()).to.have.length(1);
     expect(mailbox.to(optedOut.email)).to.have.length(0);
+    expect(mailbox.to(disabled.email)).to.have.length(0);
     expect(mail.subject).to.equal('Pixel Bazaar on 23 Nov 2026: ₹800 from 2 orders');
     const text = mail.text!;
     // ₹800 against ₹400 the day before (+100%) and ₹800 last Monday (0%).

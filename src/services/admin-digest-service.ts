@@ -112,7 +112,7 @@ export function createAdminDigestService(deps: { db: Db; analytics: AnalyticsSer
       const ids = await db.transaction(async (trx) => {
         const claimed = await trx('admin_digests').insert({ day, claimed_at: now }).onConflict('day').ignore().returning('day');
         if (!claimed.length) return [];
-        const admins = (await trx('users').where({ role: 'admin', admin_digest_opt_out: false }).orderBy('id').select('email', 'name')) as { email: string; name: string }[];
+        const admins = (await trx('users').where({ role: 'admin', admin_digest_opt_out: false }).whereNull('disabled_at').orderBy('id').select('email', 'name')) as { email: string; name: string }[];
         const orders = digest.lines[1]!.value;
         const subject = `${deps.settings.storeName} on ${digest.dayLabel}: ${digest.lines[0]!.text.value} from ${formatCount(orders)} ${orders === 1 ? 'order' : 'orders'}`;
         const queued: number[] = [];

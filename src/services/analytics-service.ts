@@ -128,6 +128,22 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
     return rows;
   }
 
+  /** Distinct signed-in accounts over a range: a scan of the range's sign-ins, reused like today's rows. */
+  const distinctCache = new Map<string, { at: number; n: Promise<number> }>();
+  function distinctUsers(start: Date, end: Date): Promise<number> {
+    const ttl = deps.liveTtlMs ?? 0;
+    const key = `${start.toISOString()}|${end.toISOString()}`;
+    const hit = distinctCache.get(key);
+    if (hit && performance.now() - hit.at < ttl) return hit.n;
+    const n = analytics.distinctSigninUsers(start, end);
+    if (ttl > 0) {
+      if (distinctCache.size > 100) distinctCache.clear();
+      distinctCache.set(key, { at: performance.now(), n });
+      n.catch(() => distinctCache.delete(key));
+    }
+    return n;
+  }
+
   /** Rolls up one closed India day from the raw tables. */
   const rollup = (day: string) => analytics.rollupDay(day, istDayStart(day), istDayStart(addDays(day, 1)), clock.now());
 
@@ -248,8 +264,8 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
         s.top('signin_browser', 10),
         s.top('signin_os', 10),
         s.top('signin_failure', 10),
-        analytics.distinctSigninUsers(range.start, range.end),
-        analytics.distinctSigninUsers(range.previous.start, range.previous.end),
+        distinctUsers(range.start, range.end),
+        distinctUsers(range.previous.start, range.previous.end),
         analytics.recentNewDeviceSignins(range.start, range.end, 10),
       ]);
       const figures = compare(LOGINS, current, previous).map((f) => (f.key === 'signinUsers' ? { ...f, value: users, previous: usersBefore, change: changePercent(users, usersBefore) } : f));

@@ -317,6 +317,16 @@ export async function restoreDatabase(opts: { target: DbTarget; db: Db; storage:
   try {
     const full = await tablesWithRows(client);
     if (full.length && !opts.force) throw new RestoreError(`the database is not empty (rows in ${full.slice(0, 5).join(', ')}${full.length > 5 ? ', …' : ''}); restore into an empty database, or pass --force to replace everything`);
+    // Migrating down commits table by table, outside the load's transaction: a failed load could
+    // then leave a database with data on an older schema. So a database with data is only
+    // replaced at the backup's own schema version; an older backup goes into an empty database.
+    if (full.length) {
+      const [completed] = (await opts.db.migrate.list(migrationConfig)) as [({ name: string } | string)[], unknown[]];
+      const newest = completed.map((c) => (typeof c === 'string' ? c : c.name)).sort().at(-1);
+      if (newest !== manifest.schemaVersion) {
+        throw new RestoreError(`the database is at schema ${newest ?? 'none'} and the backup at ${manifest.schemaVersion}; --force replaces data only at the same schema version. Restore into an empty database instead (its migrations are run for you).`);
+      }
+    }
     await migrateTo(opts.db, manifest.schemaVersion);
     log(`schema at ${manifest.schemaVersion}`);
 

@@ -157,6 +157,8 @@ export function createBackupService(deps: {
         if (b.status === 'done') await applyRetention().catch((err: unknown) => logger.warn({ err }, 'backup retention failed'));
         return b;
       });
+      // The admin's "Back up now" does not wait for this: a failure must never be an unhandled rejection.
+      done.catch((err: unknown) => logger.error({ err, backup: row.id }, 'backup failed'));
       return { backup: row, done };
     },
 

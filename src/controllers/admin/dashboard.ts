@@ -81,7 +81,7 @@ export function createDashboardController(deps: { analytics: AnalyticsService; d
 
     /** POST /admin/digest {wanted: on|off}: this admin's daily digest email. */
     async setDigest(req: Request, res: Response) {
-      const wanted = (req.body as { wanted?: unknown }).wanted;
+      const wanted = (req.body as { wanted?: unknown } | undefined)?.wanted;
       if (wanted !== 'on' && wanted !== 'off') throw new ValidationError('Choose on or off.', { wanted: 'Choose on or off.' });
       await deps.digest.setWanted(req.user!.id, wanted === 'on');
       flash(req, 'success', wanted === 'on' ? 'You will get the daily digest email each morning.' : 'The daily digest email is off for you.');
