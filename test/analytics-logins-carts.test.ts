@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { apiLogin, GOOD_PASSWORD, makeUser } from './support/accounts.js';
 import { createTestContext, csrfFor, type TestContext } from './support/context.js';
 import { makeProduct } from './support/factories.js';
+import { resolveRange } from '../src/lib/date-range.js';
+import { createAnalyticsService } from '../src/services/analytics-service.js';
 
 /**
  * The sign-ins and cart-abandonment dashboards (issue 13, items 5–6): known sign-ins, failures,
@@ -226,5 +228,24 @@ describe('analytics: sign-ins and cart abandonment', () => {
       expect(bad.body.error.fields).to.have.property('anonymousId');
       void adminId;
     });
+  });
+});
+
+describe("analytics: today's live figures are reused for ANALYTICS_LIVE_SECONDS", () => {
+  let t: TestContext;
+  before(async () => (t = await createTestContext({ ANALYTICS_LIVE_SECONDS: '60' })));
+  after(() => t.close());
+
+  it('a second report within the minute reads the same rows; yesterday comes from the rollups as ever', async () => {
+    const buyer = await makeUser(t.db);
+    const order = (paidAt: string) => t.db('orders').insert({ user_id: buyer.id, status: 'paid', subtotal_paise: 10_000, total_paise: 10_000, created_at: new Date(paidAt), paid_at: new Date(paidAt) });
+    const revenue = async () => (await t.deps.services.analytics.overview(resolveRange({ range: '7d' }, t.clock.now()))).figures.find((f) => f.key === 'revenue')!.series.at(-1);
+    await order('2026-11-24T05:00:00Z');
+    expect(await revenue()).to.equal(10_000);
+    await order('2026-11-24T06:00:00Z');
+    expect(await revenue()).to.equal(10_000); // the minute has not passed
+    // Without reuse (every other test context: ANALYTICS_LIVE_SECONDS=0) the second order shows at once.
+    const fresh = createAnalyticsService({ analytics: t.deps.models.analytics, clock: t.clock, abandonHours: 24 });
+    expect((await fresh.overview(resolveRange({ range: 'today' }, t.clock.now()))).figures.find((f) => f.key === 'revenue')!.value).to.equal(20_000);
   });
 });

@@ -1,4 +1,5 @@
 import type { Clock } from '../lib/clock.js';
+import { memoize } from '../lib/memo.js';
 import { changePercent, type DateRange, type DaySpan } from '../lib/date-range.js';
 import { addDays, istDayOf, istDayStart } from '../lib/india-time.js';
 import { OVERVIEW_METRICS, type AnalyticsModel, type MetricRow } from '../models/analytics.js';
@@ -113,36 +114,16 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
    * Today's rows from the raw tables: the one part of a dashboard that scans events. Reused for
    * liveTtlMs (a minute by default, ANALYTICS_LIVE_SECONDS) by every report and admin, so an
    * owner clicking between dashboards does not re-read the day each time; "today" is at most
-   * that old. Closed days are always read from the rollups.
+   * that old. Closed days are always read from the rollups. Distinct signed-in accounts over a
+   * range (a scan of its sign-ins) are reused the same way.
    */
-  let todayCache: { day: string; at: number; rows: Promise<MetricRow[]> } | undefined;
-  function todayRows(today: string): Promise<MetricRow[]> {
-    const ttl = deps.liveTtlMs ?? 0;
-    const fresh = todayCache && todayCache.day === today && performance.now() - todayCache.at < ttl;
-    if (fresh) return todayCache!.rows;
-    const rows = analytics.computeDay(istDayStart(today), istDayStart(addDays(today, 1)), clock.now());
-    if (ttl > 0) {
-      todayCache = { day: today, at: performance.now(), rows };
-      rows.catch(() => (todayCache = undefined));
-    }
-    return rows;
-  }
-
-  /** Distinct signed-in accounts over a range: a scan of the range's sign-ins, reused like today's rows. */
-  const distinctCache = new Map<string, { at: number; n: Promise<number> }>();
-  function distinctUsers(start: Date, end: Date): Promise<number> {
-    const ttl = deps.liveTtlMs ?? 0;
-    const key = `${start.toISOString()}|${end.toISOString()}`;
-    const hit = distinctCache.get(key);
-    if (hit && performance.now() - hit.at < ttl) return hit.n;
-    const n = analytics.distinctSigninUsers(start, end);
-    if (ttl > 0) {
-      if (distinctCache.size > 100) distinctCache.clear();
-      distinctCache.set(key, { at: performance.now(), n });
-      n.catch(() => distinctCache.delete(key));
-    }
-    return n;
-  }
+  const reuse = { ttlMs: deps.liveTtlMs ?? 0, now: () => performance.now() };
+  const todayRows = memoize((today: string) => analytics.computeDay(istDayStart(today), istDayStart(addDays(today, 1)), clock.now()), reuse);
+  const distinct = memoize((span: string) => {
+    const [start, end] = span.split('|').map((iso) => new Date(iso));
+    return analytics.distinctSigninUsers(start!, end!);
+  }, reuse);
+  const distinctUsers = (start: Date, end: Date) => distinct.get(`${start.toISOString()}|${end.toISOString()}`);
 
   /** Rolls up one closed India day from the raw tables. */
   const rollup = (day: string) => analytics.rollupDay(day, istDayStart(day), istDayStart(addDays(day, 1)), clock.now());
@@ -161,7 +142,7 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
     const closed = from <= lastClosed;
     let live: Promise<MetricRow[]> | undefined;
     const hasToday = from <= today && today <= to;
-    const liveRows = () => (hasToday ? (live ??= shared ? shared.live() : todayRows(today)) : Promise.resolve([]));
+    const liveRows = () => (hasToday ? (live ??= shared ? shared.live() : todayRows.get(today)) : Promise.resolve([]));
 
     return {
       live: liveRows,
