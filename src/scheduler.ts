@@ -48,7 +48,9 @@ export function createScheduler(
   opts: { processEvery?: string | number; lockLifetimeMs?: number; definitions?: JobDefinition[] } = {},
 ): Scheduler {
   const definitions = opts.definitions ?? jobDefinitions;
-  const backend = new PostgresBackend({ pool: ctx.pool, tableName: 'agenda_jobs' });
+  // The table comes from a migration (20261201001700_job_table): an Agenda creating it as it
+  // starts races with a second worker starting at the same moment, and then never becomes ready.
+  const backend = new PostgresBackend({ pool: ctx.pool, tableName: 'agenda_jobs', ensureSchema: false });
   const agenda = new Agenda({
     backend,
     processEvery: opts.processEvery ?? '30 seconds',

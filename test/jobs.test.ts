@@ -32,6 +32,21 @@ describe('background jobs (Agenda on PostgreSQL)', () => {
     expect(rows[0].repeat_interval).to.equal('1 hour');
   });
 
+  it('two workers created at the same instant on a new database both start (the table comes from a migration)', async () => {
+    const fresh = await createTestContext();
+    try {
+      expect(await fresh.db.schema.hasTable('agenda_jobs')).to.equal(true); // before any Agenda ran
+      const pair = [createScheduler(jobContextOf(fresh.deps), OPTIONS), createScheduler(jobContextOf(fresh.deps), OPTIONS)];
+      const started = Promise.all(pair.map((s) => s.start()));
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('a scheduler never started')), 10_000));
+      await Promise.race([started, timeout]);
+      await Promise.all(pair.map((s) => s.stop(1000)));
+      expect(await fresh.db('agenda_jobs').where({ name: PRUNE_EXPIRED_SESSIONS })).to.have.length(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('prune-expired-sessions deletes only sessions whose expiry has passed', async () => {
     const now = t.clock.now().getTime();
     await t.db('session').insert([
