@@ -107,14 +107,21 @@ describe('analytics: the overview', () => {
     expect(csv.headers['content-type']).to.match(/^text\/csv/);
     expect(csv.headers['content-disposition']).to.include('overview-2026-11-18-to-2026-11-24.csv');
     expect(csv.text.trim().split('\r\n')).to.deep.equal([
-      'day,revenue_net_inr,paid_orders,failed_payments',
-      '2026-11-18,0.00,0,0',
-      '2026-11-19,0.00,0,0',
-      '2026-11-20,0.00,0,0',
-      '2026-11-21,0.00,0,0',
-      '2026-11-22,400.00,1,1',
-      '2026-11-23,1290.00,3,2',
-      '2026-11-24,200.00,1,0',
+      'day,revenue_net_inr,paid_orders,average_order_value_inr,new_customers,conversion_percent,abandoned_cart_percent,failed_payments',
+      '2026-11-18,0.00,0,0.00,0,0,0,0',
+      '2026-11-19,0.00,0,0.00,0,0,0,0',
+      '2026-11-20,0.00,0,0.00,0,0,0,0',
+      '2026-11-21,0.00,0,0.00,0,0,0,0',
+      '2026-11-22,400.00,1,400.00,1,0,0,1',
+      '2026-11-23,1290.00,3,600.00,2,60,50,2',
+      '2026-11-24,200.00,1,200.00,1,0,0,0',
+    ]);
+    // The purchases CSV: refunds by amount and count, failures, per day.
+    const purchases = await admin.get('/admin/analytics/purchases.csv?range=custom&from=2026-11-22&to=2026-11-23').expect(200);
+    expect(purchases.text.trim().split('\r\n')).to.deep.equal([
+      'day,revenue_net_inr,paid_orders,refunded_inr,refunds,failed_payments',
+      '2026-11-22,400.00,1,0.00,0,1',
+      '2026-11-23,1290.00,3,510.00,2,2',
     ]);
     // chart.js itself is served from node_modules.
     const js = await admin.get('/vendor/chart.js/chart.umd.min.js').expect(200);

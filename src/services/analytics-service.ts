@@ -203,14 +203,22 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
     /** The overview: each figure for the range, the previous period and its daily series. */
     async overview(range: DateRange) {
       const { current, previous } = await withPrevious(range);
+      const figures = compare(OVERVIEW, current, previous);
+      const per = (key: string, i: number) => figures.find((f) => f.key === key)!.series[i]!;
       return {
         range,
-        figures: compare(OVERVIEW, current, previous),
-        /** Per day: the table under the chart and the CSV. */
-        daily: range.days.map((day, i) => {
-          const d = current[i]!;
-          return { day, revenue: (d.revenue ?? 0) - (d.refunds ?? 0), orders: d.orders_paid ?? 0, failedPayments: d.payments_failed ?? 0 };
-        }),
+        figures,
+        /** Per day, every figure: the table under the charts (sparklines included) and the CSV. */
+        daily: range.days.map((day, i) => ({
+          day,
+          revenue: per('revenue', i),
+          orders: per('orders', i),
+          aov: per('aov', i),
+          newCustomers: per('newCustomers', i),
+          conversion: per('conversion', i),
+          abandonment: per('abandonment', i),
+          failedPayments: per('failedPayments', i),
+        })),
       };
     },
 
@@ -227,7 +235,10 @@ export function createAnalyticsService(deps: { analytics: AnalyticsModel; clock:
       return {
         range,
         figures: compare(PURCHASES, current, previous),
-        daily: range.days.map((day, i) => ({ day, revenue: (current[i]!.revenue ?? 0) - (current[i]!.refunds ?? 0), orders: current[i]!.orders_paid ?? 0, refunds: current[i]!.refunds ?? 0 })),
+        daily: range.days.map((day, i) => {
+          const d = current[i]!;
+          return { day, revenue: (d.revenue ?? 0) - (d.refunds ?? 0), orders: d.orders_paid ?? 0, refunds: d.refunds ?? 0, refundCount: d.refund_count ?? 0, failedPayments: d.payments_failed ?? 0 };
+        }),
         refunds: { count: sum(current, 'refund_count'), paise: sum(current, 'refunds') },
         topByRevenue: await named(byRevenue, 'products'),
         topByUnits: await named(byUnits, 'products'),

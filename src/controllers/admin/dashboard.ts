@@ -92,13 +92,26 @@ export function createDashboardController(deps: { analytics: AnalyticsService; d
     async csv(req: Request, res: Response) {
       const o = await deps.analytics.overview(rangeOf(req, deps.clock));
       // Rupees with two decimals, as numbers: a net loss stays a plain negative number.
-      sendCsv(res, 'overview', o.range, ['day', 'revenue_net_inr', 'paid_orders', 'failed_payments'], o.daily.map((d) => [d.day, rupees(d.revenue), d.orders, d.failedPayments]));
+      const pct = (v: number) => Number(v.toFixed(1));
+      sendCsv(
+        res,
+        'overview',
+        o.range,
+        ['day', 'revenue_net_inr', 'paid_orders', 'average_order_value_inr', 'new_customers', 'conversion_percent', 'abandoned_cart_percent', 'failed_payments'],
+        o.daily.map((d) => [d.day, rupees(d.revenue), d.orders, rupees(d.aov), d.newCustomers, pct(d.conversion), pct(d.abandonment), d.failedPayments]),
+      );
     },
 
     /** GET /admin/analytics/purchases.csv: revenue, orders and refunds per day. */
     async purchasesCsv(req: Request, res: Response) {
       const r = await deps.analytics.purchases(rangeOf(req, deps.clock));
-      sendCsv(res, 'purchases', r.range, ['day', 'revenue_net_inr', 'paid_orders', 'refunded_inr'], r.daily.map((d) => [d.day, rupees(d.revenue), d.orders, rupees(d.refunds)]));
+      sendCsv(
+        res,
+        'purchases',
+        r.range,
+        ['day', 'revenue_net_inr', 'paid_orders', 'refunded_inr', 'refunds', 'failed_payments'],
+        r.daily.map((d) => [d.day, rupees(d.revenue), d.orders, rupees(d.refunds), d.refundCount, d.failedPayments]),
+      );
     },
 
     /** GET /admin/analytics/logins: sign-ins, failures, lockouts, devices. */
